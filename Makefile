@@ -1,0 +1,74 @@
+# channelstudy: the analysis as a DAG. `make report` runs the main job, `make test` all tests.
+# Both create .venv (pinned by requirements/constraints.txt) when it is missing or out of date.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SEED ?= 20240611
+FIRMS ?= 15000
+RAW := data/raw
+INTERIM := data/interim
+TRUTH := $(INTERIM)/truth
+PROCESSED := data/processed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+HTML := $(patsubst notebooks/%.ipynb,reports/html/%.html,$(NOTEBOOKS))
+CS := $(BIN)/channelstudy
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.DEFAULT_GOAL := help
+.PHONY: help venv data report notebooks test test-fast lint lab clean clean-data
+
+help: ## list the targets
+	@echo "channelstudy - make targets:"
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@echo "Variables: SEED=$(SEED) FIRMS=$(FIRMS) PYTHON=$(PYTHON)"
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name channelstudy --display-name "Python (channelstudy)" >/dev/null
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with pinned dependencies and the `channelstudy` Jupyter kernel
+
+# simulate only when the raw folder has no manifest: a researcher's own data/raw is never overwritten
+$(RAW)/sources.yml: | $(STAMP)
+	$(CS) simulate --out $(RAW) --truth-out $(TRUTH) --seed $(SEED) --firms $(FIRMS)
+
+data: $(RAW)/sources.yml ## simulate the embedded default data into data/raw (if it has no sources.yml)
+
+reports/html/%.html: notebooks/%.ipynb $(RAW)/sources.yml | $(STAMP)
+	@mkdir -p reports/html reports/figures
+	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.kernel_name=channelstudy \
+		--ExecutePreprocessor.timeout=600 --output-dir reports/html $<
+
+notebooks: $(HTML) ## execute every notebook: figures -> reports/figures, HTML -> reports/html
+
+report: notebooks ## the main job end to end: simulate -> build -> analyze -> notebooks -> reports/
+	@echo "report: figures in reports/figures/, notebooks rendered in reports/html/"
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check channelstudy tests
+
+test: $(STAMP) $(RAW)/sources.yml ## all tests: lint, unit tests, notebooks with nbval
+	$(BIN)/ruff check channelstudy tests
+	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-kernel-name channelstudy \
+		--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks
+
+test-fast: $(STAMP) ## unit tests only, without the slow ones
+	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
+
+lab: $(STAMP) $(RAW)/sources.yml ## open JupyterLab with the `channelstudy` kernel
+	$(BIN)/jupyter lab notebooks
+
+clean: ## remove reports and processed data (keeps data/raw and .venv)
+	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/*.json $(PROCESSED)/*.md reports/html/*.html reports/figures/*.png \
+		reports/figures/*.svg reports/tables/*.csv
+
+clean-data: clean ## also remove the simulated raw data and truth
+	find $(RAW) -mindepth 1 ! -name README.md -delete
+	rm -rf $(TRUTH)

@@ -1,0 +1,144 @@
+"""Command line: ``channelstudy <command> [options]`` (also ``python -m channelstudy``).
+
+Each command logs what it does (``-v`` for more, ``-q`` for less), shows progress bars on long
+steps, and on failure exits non-zero with a single ``error: ...`` line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from channelstudy import __version__
+
+log = logging.getLogger("channelstudy")
+
+EPILOG = """\
+The main job, end to end, is `make report`: simulate (when data/raw is empty) -> build -> analyze ->
+notebooks -> reports/. See README.md.
+"""
+
+
+class UserError(Exception):
+    """An error caused by the input or the command line: reported in one line, no traceback."""
+
+
+def parse_waves(text: str) -> tuple[int, ...]:
+    """``2021-2025`` or ``2021,2023,2025`` -> a tuple of years."""
+    try:
+        if "-" in text:
+            first, last = (int(x) for x in text.split("-", 1))
+            waves = tuple(range(first, last + 1))
+        else:
+            waves = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"waves must look like 2021-2025 or 2021,2023 (got {text!r})") from None
+    if not waves or any(not 1990 <= w <= 2100 for w in waves):
+        raise argparse.ArgumentTypeError(f"waves must be years between 1990 and 2100 (got {text!r})")
+    return waves
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer (got {text})")
+    return value
+
+
+KEEP_FILES = frozenset({"README.md", ".gitkeep"})
+"""Files that may sit in an empty raw folder: the simulator writes beside them."""
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from channelstudy.simulate import simulate
+
+    out = Path(args.out)
+    foreign = [p for p in out.iterdir() if p.name not in KEEP_FILES] if out.is_dir() else []
+    if foreign and not args.force and not (out / "sources.yml").exists():
+        raise UserError(f"{out} is not empty and holds no sources.yml: refusing to write there (use --force)")
+    try:
+        result = simulate(out, seed=args.seed, n_firms=args.firms, waves=args.waves, truth_out=args.truth_out)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    total = sum(result.rows_by_source.values())
+    log.info("simulated %d firms (seed %d): %d raw rows in %d files -> %s; truth -> %s", result.n_firms, args.seed,
+             total, len(result.rows_by_source), result.raw_dir, result.truth_dir)
+    return 0
+
+
+def add_simulate(sub: argparse._SubParsersAction) -> None:
+    from channelstudy.simulate import DEFAULT_SEED
+
+    p = sub.add_parser(
+        "simulate",
+        help="write the embedded default data: a simulated world with planted truth",
+        description=(
+            "Simulate the Italian ICT channel (firms, analyst directories, survey waves, vendor rosters, "
+            "shared pipeline) and write messy raw files plus sources.yml to --out, and the planted truth "
+            "(records.parquet, firms.parquet, effects.json, ...) to --truth-out. Same seed, same bytes. "
+            "All of it is SIMULATED: no real firm or respondent."
+        ),
+    )
+    p.add_argument("--out", default="data/raw", help="raw folder to write (default: data/raw)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})")
+    p.add_argument("--firms", type=_positive_int, default=15_000, help="number of firms (default: 15000)")
+    p.add_argument("--waves", type=parse_waves, default=(2021, 2022, 2023, 2024, 2025),
+                   help="survey waves, e.g. 2021-2025 (default) or 2021,2023")
+    p.add_argument("--truth-out", default=None,
+                   help="truth folder (default: <out>/../interim/truth); never inside --out")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder without sources.yml")
+    p.set_defaults(func=cmd_simulate)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate]
+"""Functions that add one subcommand each; later stages append theirs."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="channelstudy",
+        description="Research toolkit for the Italian enterprise ICT channel.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose > 1 else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    if verbose < 1:
+        logging.getLogger("channelstudy.simulate").setLevel(max(level, logging.WARNING) if quiet else logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (FileNotFoundError, PermissionError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Figures for papers: one style, deterministic files.
+
+``save_figure`` writes PNG and SVG with no dates or software versions in their metadata and a
+fixed ``svg.hashsalt``, so the same data give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+from channelstudy.paths import figures_dir
+
+PALETTE = "colorblind"
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+def set_style() -> None:
+    """Paper style: seaborn ticks, colour-blind palette, readable font sizes, fixed SVG ids."""
+    import seaborn as sns
+
+    sns.set_theme(context="paper", style="ticks", palette=PALETTE, font_scale=1.2)
+    mpl.rcParams.update(
+        {
+            "svg.hashsalt": "channelstudy",
+            "svg.fonttype": "none",
+            "figure.dpi": 100,
+            "savefig.dpi": 200,
+            "savefig.bbox": "tight",
+            "axes.titleweight": "bold",
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
+
+
+def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
+                formats: Iterable[str] = ("png", "svg")) -> list[Path]:
+    """Save ``fig`` as ``<folder>/<name>.<fmt>`` for each format, deterministically.
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    name : str
+        File stem, e.g. ``"00-firms-by-type"``.
+    folder : Path, optional
+        Default ``reports/figures`` of the project.
+    formats : iterable of str
+        Any of ``png``, ``svg``, ``pdf``.
+    """
+    folder = Path(folder) if folder is not None else figures_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    with mpl.rc_context({"svg.hashsalt": "channelstudy"}):
+        for fmt in formats:
+            if fmt not in _METADATA:
+                raise ValueError(f"unsupported figure format {fmt!r}; use one of {sorted(_METADATA)}")
+            path = folder / f"{name}.{fmt}"
+            fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
+            paths.append(path)
+    return paths

@@ -1,0 +1,58 @@
+"""The command line: help, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from channelstudy.cli import main, parse_waves
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "channelstudy", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_help_lists_subcommands() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    assert "simulate" in result.stdout
+
+
+def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture) -> None:
+    assert main([]) == 2
+    assert "usage" in capsys.readouterr().out
+
+
+def test_simulate_writes_raw_and_truth(tmp_path: Path) -> None:
+    result = run("simulate", "--out", str(tmp_path / "raw"), "--truth-out", str(tmp_path / "truth"),
+                 "--firms", "600", "--waves", "2024-2025", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "raw" / "sources.yml").is_file()
+    assert (tmp_path / "raw" / "survey_2025.xlsx").is_file() and not (tmp_path / "raw" / "survey_2023.csv").exists()
+    assert (tmp_path / "truth" / "effects.json").is_file()
+
+
+def test_errors_are_one_line_with_nonzero_exit(tmp_path: Path) -> None:
+    result = run("simulate", "--out", str(tmp_path / "raw"), "--truth-out", str(tmp_path / "raw" / "t"),
+                 "--firms", "600")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and result.stderr.startswith("error: ")
+
+
+def test_refuses_to_write_into_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("my own data")
+    result = run("simulate", "--out", str(tmp_path), "--truth-out", str(tmp_path.parent / "t"), "--firms", "600")
+    assert result.returncode == 1 and "refusing" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "expected"), [("2021-2023", (2021, 2022, 2023)), ("2021,2025", (2021, 2025))])
+def test_parse_waves(text: str, expected: tuple[int, ...]) -> None:
+    assert parse_waves(text) == expected
+
+
+def test_bad_waves_are_a_usage_error() -> None:
+    result = run("simulate", "--waves", "twenty")
+    assert result.returncode == 2 and "waves must look like" in result.stderr
