@@ -146,7 +146,7 @@ def test_italian_csv_is_cp1252_with_decimal_commas(small_world) -> None:
 
 def test_messiness_is_present_at_documented_rates(small_world) -> None:
     raw = small_world.raw_dir
-    a = pd.read_csv(raw / "analyst_a.csv", sep=";", encoding="cp1252", dtype=str, keep_default_na=False, engine="openpyxl")
+    a = pd.read_csv(raw / "analyst_a.csv", sep=";", encoding="cp1252", dtype=str, keep_default_na=False)
     vat = a["Partita IVA"]
     rates = MessRates()
     missing = (vat == "").mean()
@@ -171,7 +171,7 @@ def test_messiness_is_present_at_documented_rates(small_world) -> None:
 
 def test_survey_exports_look_like_real_exports(small_world) -> None:
     raw = small_world.raw_dir
-    it = pd.read_csv(raw / "survey_2021.csv", sep=";", dtype=str, keep_default_na=False, engine="openpyxl")
+    it = pd.read_csv(raw / "survey_2021.csv", sep=";", dtype=str, keep_default_na=False)
     en = pd.read_excel(raw / "survey_2025.xlsx", sheet_name="Responses", dtype=str, keep_default_na=False, engine="openpyxl")
     assert it["Email referente"].str.contains("@").all() and en["Contact phone"].str.startswith("+39").all()
     likert_it = set(it["Il portale partner del vendor è facile da usare"].str.lower())
