@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data report notebooks test test-fast lint lab clean clean-data
+.PHONY: help venv data build report notebooks test test-fast lint lab clean clean-data
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -40,7 +40,13 @@ $(RAW)/sources.yml: | $(STAMP)
 
 data: $(RAW)/sources.yml ## simulate the embedded default data into data/raw (if it has no sources.yml)
 
-reports/html/%.html: notebooks/%.ipynb $(RAW)/sources.yml | $(STAMP)
+RAW_FILES := $(wildcard $(RAW)/*.csv $(RAW)/*.xlsx $(RAW)/*.xls $(RAW)/*.json $(RAW)/*.sav $(RAW)/*.parquet)
+$(PROCESSED)/firms.parquet: $(RAW)/sources.yml $(RAW_FILES) | $(STAMP)
+	$(CS) build --raw $(RAW) --out $(PROCESSED)
+
+build: $(PROCESSED)/firms.parquet ## clean, validate and link data/raw into data/processed
+
+reports/html/%.html: notebooks/%.ipynb $(PROCESSED)/firms.parquet | $(STAMP)
 	@mkdir -p reports/html reports/figures
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.kernel_name=channelstudy \
 		--ExecutePreprocessor.timeout=600 --output-dir reports/html $<
@@ -53,7 +59,7 @@ report: notebooks ## the main job end to end: simulate -> build -> analyze -> no
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check channelstudy tests
 
-test: $(STAMP) $(RAW)/sources.yml ## all tests: lint, unit tests, notebooks with nbval
+test: $(STAMP) $(PROCESSED)/firms.parquet ## all tests: lint, unit tests, notebooks with nbval
 	$(BIN)/ruff check channelstudy tests
 	$(BIN)/python -m pytest -n 2 -q tests
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-kernel-name channelstudy \
@@ -62,7 +68,7 @@ test: $(STAMP) $(RAW)/sources.yml ## all tests: lint, unit tests, notebooks with
 test-fast: $(STAMP) ## unit tests only, without the slow ones
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
 
-lab: $(STAMP) $(RAW)/sources.yml ## open JupyterLab with the `channelstudy` kernel
+lab: $(STAMP) $(PROCESSED)/firms.parquet ## open JupyterLab with the `channelstudy` kernel
 	$(BIN)/jupyter lab notebooks
 
 clean: ## remove reports and processed data (keeps data/raw and .venv)

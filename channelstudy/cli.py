@@ -93,7 +93,40 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_simulate)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate]
+def cmd_build(args: argparse.Namespace) -> int:
+    from channelstudy.build import build
+    from channelstudy.manifest import ManifestError
+
+    try:
+        result = build(args.raw, args.out, progress=not args.quiet)
+    except ManifestError as exc:
+        raise UserError(str(exc)) from exc
+    report = result.report
+    log.info("built %d firms from %d rows (%d used, %d rejected) -> %s", report["firms_resolved"],
+             report["rows_read"], report["rows_used"], report["rows_rejected"], result.out_dir)
+    unbalanced = [name for name, s in report["sources"].items() if not s["balanced"]]
+    if unbalanced:
+        raise UserError(f"rows read != used + rejected for {', '.join(unbalanced)} (a bug: please report)")
+    return 0
+
+
+def add_build(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "build",
+        help="clean, validate and link the raw sources into processed tables",
+        description=(
+            "Read every source described by RAW/sources.yml (analyst directories, survey waves, vendor "
+            "rosters, pipeline records), clean identities and measures, link records into firms, and write "
+            "firms, links, survey, vendor_roster, pipeline and rejects as Parquet, plus build_report.json and "
+            "CODEBOOK.md, to OUT. Every raw row is either used or rejected with a reason."
+        ),
+    )
+    p.add_argument("--raw", default="data/raw", help="folder with sources.yml (default: data/raw)")
+    p.add_argument("--out", default="data/processed", help="output folder (default: data/processed)")
+    p.set_defaults(func=cmd_build)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_build]
 """Functions that add one subcommand each; later stages append theirs."""
 
 

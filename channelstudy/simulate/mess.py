@@ -7,6 +7,8 @@ real Italian registers and survey exports show (see ``../shared/realdata/*/PROVE
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from channelstudy.simulate.config import ATECO_2007_EQUIVALENT
@@ -106,29 +108,43 @@ def render_province(rng: np.random.Generator, sigla: np.ndarray, names: np.ndarr
     return out
 
 
+@lru_cache(maxsize=64)
+def ateco_spellings(code_2025: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Valid spellings of an ATECO 2025 class: (2025 forms, ATECO 2007 forms).
+
+    Dotted and compact class codes always; the ``.00`` subcategory forms only where that
+    subcategory exists in the edition (``62.10.00`` does, ``62.20.00`` does not); ATECO 2007 forms
+    only where the 2007 class maps back to the same 2025 class without ambiguity.
+    """
+    import ateco as ateco_pkg
+
+    def forms(code: str, edition: str) -> tuple[str, ...]:
+        out = [code, code.replace(".", "")]
+        if ateco_pkg.lookup(code + ".00", edition=edition) is not None:
+            out += [code + ".00", code.replace(".", "") + "00"]
+        return tuple(out)
+
+    old = ATECO_2007_EQUIVALENT.get(code_2025)
+    return forms(code_2025, "2025"), (forms(old, "2007") if old else ())
+
+
 def render_ateco(rng: np.random.Generator, codes_2025: np.ndarray) -> np.ndarray:
     """ATECO codes in mixed editions and formats.
 
-    2025 codes as ``62.10``, ``62.10.00``, ``6210``, ``621000``; where an ATECO 2007 class maps back
-    to the same 2025 class without ambiguity, also its 2007 spelling (``62.01``, ``6201``,
-    ``62.01.00``).  Rarely only the division ("J 62").
+    Each code is written in one of its valid spellings (:func:`ateco_spellings`): the 2025 class
+    dotted or compact, its ``.00`` subcategory when that exists, or the equivalent ATECO 2007
+    code; 4 % are written only as section and division ("J 62"), which is all some exports give.
     """
-    n = len(codes_2025)
-    style = rng.choice(8, size=n, p=[0.25, 0.12, 0.08, 0.08, 0.22, 0.12, 0.08, 0.05])
-    out = np.empty(n, dtype=object)
-    for i, (code, s) in enumerate(zip(codes_2025, style, strict=True)):
-        old = ATECO_2007_EQUIVALENT.get(code)
-        if s >= 4 and old is None:
-            s = s - 4
-        base = code if s < 4 else old
-        compact = base.replace(".", "")
-        out[i] = (
-            base if s in (0, 4)
-            else base + ".00" if s in (1, 5)
-            else compact if s in (2, 6)
-            else compact + "00" if s == 3
-            else f"J {base[:2]}" if base[:2] in ("58", "62", "63") else base
-        )
+    out = np.empty(len(codes_2025), dtype=object)
+    u = rng.random(len(codes_2025))
+    pick = rng.random(len(codes_2025))
+    for i, code in enumerate(codes_2025):
+        new, old = ateco_spellings(code)
+        if u[i] < 0.04 and code[:2] in ("58", "62", "63"):
+            out[i] = f"J {code[:2]}"
+            continue
+        pool = new + old if old and u[i] < 0.6 else new
+        out[i] = pool[int(pick[i] * len(pool))]
     return out
 
 

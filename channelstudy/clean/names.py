@@ -1,0 +1,505 @@
+"""Company names and legal forms (*forma giuridica*).
+
+Legal-form codes
+----------------
+===========  ==============================================================================
+``SRL``      società a responsabilità limitata (S.r.l., SRL, "con unico socio", unipersonale,
+             "società agricola a r.l.", S.B. S.r.l.)
+``SRLS``     S.r.l. semplificata (S.r.l.s., "S.R.L. SEMPLIFICATA", spelled out, truncated
+             "SEMPLIF..."), and the former S.r.l. *a capitale ridotto* (SRLCR), converted
+             into S.r.l.s. by law in 2013
+``SPA``      società per azioni (S.p.A.)
+``SAPA``     società in accomandita per azioni (S.a.p.a.)
+``SAS``      società in accomandita semplice (S.a.s.)
+``SNC``      società in nome collettivo (S.n.c.)
+``COOP``     società cooperativa (Soc. Coop., cooperativa sociale, S.C.R.L., "cooperativa a r.l.")
+``DI``       sole trader, only when the text says so: "ditta individuale", "impresa individuale"
+``FOREIGN``  a foreign form at the very end of the name (SA, AG, GmbH, Ltd, Inc, BV, NV, SL,
+             SARL, LLC, PLC ...), GmbH anywhere, "società costituita in base a leggi di altro stato"
+``OTHER``    recognised but none of the above: società consortile (also ``S.C.A R.L.`` and
+             ``SCARL``, read as *consortile*), consorzio, società semplice, società europea,
+             fondazione, associazione
+===========  ==============================================================================
+
+Reading rules
+-------------
+* A name is cut into words; each word is folded to upper-case ASCII with its dots and
+  apostrophes deleted (``S.r.l.`` → ``SRL``, ``SOCIETA'`` = ``SOCIETÀ`` → ``SOCIETA``).
+  Runs of one-letter words (whatever separates them), and of dotted words of at most two
+  letters separated by spaces, are joined (``S. R. L.`` → ``SRL``, ``A R.L.`` → ``ARL``,
+  ``B & B`` → ``BB``).  Legal forms are then matched as word sequences; a few words also
+  match by prefix, to absorb the typos and truncations of real registers (``RESPONSABILTA'``,
+  ``LIMIITATA``, ``SEMPLIFICA``).
+* Several forms in one name ("X SOCIETA' PER AZIONI IN SIGLA X S.P.A.", "TERME SPA S.R.L."):
+  the Italian form that **ends last** wins, since registers put the form at the end; a
+  foreign form counts only when there is no Italian one, so South Tyrol's bilingual names
+  ("ASKEEN SRL % ASKEEN GMBH") stay ``SRL``.  At one position the longest form wins ("S.R.L.
+  SEMPLIFICATA" is SRLS, "SOCIETA' COOPERATIVA A RESPONSABILITA' LIMITATA" is COOP).
+* Foreign abbreviations count only as the last word(s), so a province sigla such as ``SA``
+  inside a name is not read as a legal form.
+* No recognisable form gives ``None`` (``<NA>`` in Series), not ``OTHER``: a bare name such as
+  "OVERDATASIT DI FABIO DANZA" may well be a sole trader, but nothing in the text says so.
+* Qualifiers are dropped from the core name and the key, never read as a form: "in
+  liquidazione", "unipersonale", "con unico socio", "a socio unico", "start-up innovativa",
+  "impresa sociale", "onlus", "S.T.P.", "società benefit", "società tra professionisti",
+  "società agricola"; and everything from "in sigla" / "in breve" / "in forma abbreviata" /
+  "start-up costituita a norma ..." on.
+
+Display rule (:func:`clean_name`): upper case (the convention of the Registro Imprese and ANAC),
+spaces collapsed, typographic apostrophes made straight, qualifiers dropped, and the legal form
+written once, at the end, in its canonical short spelling (:data:`CANONICAL_SPELLING`, e.g.
+``S.R.L.``).  Names whose form is ``FOREIGN``, ``OTHER``, ``DI`` or unknown keep their own
+wording (only tidied and upper-cased), since those forms have no single short spelling.
+
+Matching key (:func:`name_key`): the folded words of the core name joined by single spaces:
+upper-case ASCII, accents stripped, dots and apostrophes deleted (``G.I.S.`` = ``GIS``), any
+other punctuation a word break.  Legal forms and qualifiers are removed repeatedly until nothing
+more can be removed without leaving the key empty, which makes the key idempotent.
+
+>>> legal_form("Rossi Informatica S.r.l.")
+'SRL'
+>>> legal_form("SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA")
+'SRLS'
+>>> split_name("WEMAPP - SOCIETA' A RESPONSABILITA' LIMITATA SEMPLIFICATA")
+('WEMAPP', 'SRLS')
+>>> clean_name("  rossi   informatica srl ")
+'ROSSI INFORMATICA S.R.L.'
+>>> name_key("Caffè Società Cooperativa") == name_key("CAFFE' SOC. COOP.")
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from channelstudy.clean.exceptions import UnknownValue
+
+__all__ = [
+    "CANONICAL_SPELLING",
+    "LEGAL_FORMS",
+    "clean_name",
+    "clean_names",
+    "legal_form",
+    "name_key",
+    "split_name",
+    "validate_legal_form",
+]
+
+LEGAL_FORMS: tuple[str, ...] = ("SRL", "SRLS", "SPA", "SAPA", "SAS", "SNC", "COOP", "DI", "FOREIGN", "OTHER")
+"""Canonical legal-form codes."""
+
+CANONICAL_SPELLING: dict[str, str] = {
+    "SRL": "S.R.L.",
+    "SRLS": "S.R.L.S.",
+    "SPA": "S.P.A.",
+    "SAPA": "S.A.P.A.",
+    "SAS": "S.A.S.",
+    "SNC": "S.N.C.",
+    "COOP": "SOC. COOP.",
+}
+"""Short spelling written by :func:`clean_name` for forms that have one."""
+
+_QUALIFIER = "_qualifier"  # removed from core and key, not a legal form
+_TAIL = "_tail"  # removed from core and key together with everything after it
+
+# Word-sequence patterns.  ``[A|B C|-]`` is a slot of alternatives (``-`` = nothing), ``X*``
+# matches any word starting with X.  ``end=True``: the form must be the last word(s).
+_RESP = "[RESPONSAB*|REPONSAB*|RESP] [LIMI*|LIM]"
+_ARL = f"[A {_RESP}|ARL|A RL|RL]"
+_SPEC: tuple[tuple[str, str, bool], ...] = (
+    ("FOREIGN", "SOCIETA COSTITUITA IN BASE A LEGGI DI ALTRO STATO", False),
+    ("COOP", f"[SOCIETA|SOC] [COOPERATIVA|COOP|COPERATIVA] [SOCIALE|-] [{_ARL[1:-1]}|PER AZIONI|-]", False),
+    ("COOP", "[COOPERATIVA|COPERATIVA] [SOCIALE|-]", False),
+    ("COOP", "[COOP|SCRL|SCPA]", False),
+    ("OTHER", f"[SOCIETA|SOC] [CONSORTILE|CONS] [{_ARL[1:-1]}|PER AZIONI|-]", False),
+    ("OTHER", "[SCARL|SCA RL|SCRL CONSORTILE|CONSORZIO|FONDAZIONE|ASSOCIAZIONE]", False),
+    ("OTHER", "SOCIETA [SEMPLICE|EUROPEA]", False),
+    ("OTHER", "SS", True),
+    ("SRLS", f"[SOCIETA|SOC|-] [AGRICOLA|-] [A|-] {_RESP} [UNIPERSONALE|-] SEMPL*", False),
+    ("SRLS", "[SOCIETA|SOC|-] [AGRICOLA|-] [A|-] [RESPONSAB*|REPONSAB*] LIMITATASEMPL*", False),
+    ("SRLS", "[SRL|SBSRL] [UNIPERSONALE|-] SEMPL*", False),
+    ("SRLS", "[SRLS|SRLCR]", False),
+    ("SRLS", f"[[SOCIETA|SOC|-] [A|-] {_RESP}|SRL] A CAPITALE RIDOTTO", False),
+    ("SRL", f"[SOCIETA|SOC|-] [AGRICOLA|-] [A|-] {_RESP}", False),
+    ("SRL", "[SOCIETA|SOC] [AGRICOLA|-] [ARL|A RL]", False),
+    ("SRL", "[SRL|SBSRL|ISRL]", False),
+    ("SAPA", "[SOCIETA|SOC] IN ACCOMANDITA PER AZIONI", False),
+    ("SAPA", "SAPA", False),
+    ("SAS", "[SOCIETA|SOC] IN ACCOMANDITA SEMPLICE", False),
+    ("SAS", "SAS", False),
+    ("SPA", "[SOCIETA|SOC] PER AZIONI", False),
+    ("SPA", "[SPA|SBSPA]", False),
+    ("SNC", "[SOCIETA|SOC] IN NOME COLLETTIVO", False),
+    ("SNC", "SNC", False),
+    ("DI", "[DITTA|IMPRESA] INDIVIDUALE", False),
+    ("FOREIGN", "GMBH [CO KG|COKG|-]", False),
+    (
+        "FOREIGN",
+        "[SA|AG|KG|OHG|AB|BV|NV|SL|SLU|SARL|SPRL|BVBA|LTD|LIMITED|INC|LLC|LLP|PLC|CORP|CORPORATION"
+        "|OY|OYJ|APS|AS|KFT|SRO|LDA|SPZOO]",
+        True,
+    ),
+    (_QUALIFIER, "IN LIQUIDAZIONE", False),
+    (_QUALIFIER, "[UNIPERSONALE|ONLUS|STP]", False),
+    (_QUALIFIER, "[CON UNICO SOCIO|CON SOCIO UNICO|A SOCIO UNICO]", False),
+    (_QUALIFIER, "[START UP|STARTUP] INNOVATIVA", False),
+    (_QUALIFIER, "[IMPRESA SOCIALE|SOCIETA BENEFIT|SOCIETA AGRICOLA]", False),
+    (_QUALIFIER, "SOCIETA TRA [PROFESSIONISTI|AVVOCATI]", False),
+    (_TAIL, "IN [SIGLA|BREVE|FORMA ABBREVIATA]", False),
+    (_TAIL, "[START UP|STARTUP] COSTITUITA", False),
+)
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """Split ``text`` on ``sep`` outside brackets."""
+    parts, depth, buffer = [], 0, ""
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if ch == sep and depth == 0:
+            parts.append(buffer)
+            buffer = ""
+        else:
+            buffer += ch
+    return [*parts, buffer]
+
+
+def _expand(spec: str) -> list[tuple[str, ...]]:
+    """All word sequences of a pattern spec (nested ``[...|...]`` slots allowed)."""
+    slots: list[list[tuple[str, ...]]] = []
+    for item in _split_top(spec.strip(), " "):
+        if not item:
+            continue
+        if item.startswith("["):
+            alternatives: list[tuple[str, ...]] = []
+            for alt in _split_top(item[1:-1], "|"):
+                alternatives.extend([()] if alt == "-" else _expand(alt))
+            slots.append(alternatives)
+        else:
+            slots.append([(item,)])
+    return sorted({sum(combo, ()) for combo in itertools.product(*slots)} - {()})
+
+
+class _Node:
+    """Trie node over folded words: exact children, prefix children, and a terminal pattern."""
+
+    __slots__ = ("exact", "prefixes", "terminal")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, _Node] = {}
+        self.prefixes: list[tuple[str, _Node]] = []
+        self.terminal: tuple[int, str, bool] | None = None  # (spec order, code, must end the name)
+
+    def child(self, word: str) -> _Node:
+        if word.endswith("*"):
+            for prefix, node in self.prefixes:
+                if prefix == word[:-1]:
+                    return node
+            node = _Node()
+            self.prefixes.append((word[:-1], node))
+            return node
+        return self.exact.setdefault(word, _Node())
+
+
+def _compile() -> _Node:
+    root = _Node()
+    for order, (code, spec, end) in enumerate(_SPEC):
+        for words in _expand(spec):
+            node = root
+            for word in words:
+                node = node.child(word)
+            if node.terminal is None:  # the first pattern (in _SPEC order) wins
+                node.terminal = (order, code, end)
+    return root
+
+
+_TRIE = _compile()
+
+_TOKEN = re.compile(r"(?:[^\W_]|[.'’‘`´ʼ])+")
+_ACCENT_APOSTROPHE = re.compile(r"(?<=[AEIOUaeiou])'(?=[^\W\d_])")  # SOCIETA'COOP -> SOCIETA' COOP
+_NOT_ALNUM = re.compile(r"[^0-9A-Z]")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
+_EDGE_PUNCT = " \t\n\r-–—,;:/|%"
+_SPACES = re.compile(r"\s+")
+
+
+class _Word(NamedTuple):
+    text: str  # folded
+    start: int
+    end: int
+
+
+class _Match(NamedTuple):
+    code: str
+    first: int  # word indices, end exclusive
+    last: int
+
+
+def _fold_word(raw: str) -> str:
+    if raw.isascii():
+        return _NOT_ALNUM.sub("", raw.upper())
+    decomposed = unicodedata.normalize("NFKD", raw)
+    return _NOT_ALNUM.sub("", "".join(ch for ch in decomposed if not unicodedata.combining(ch)).upper())
+
+
+def _join_short(words: list[_Word], short: list[bool], joinable_gap: list[bool]) -> list[_Word]:
+    out: list[_Word] = []
+    run: list[_Word] = []
+    for i, word in enumerate(words):
+        if short[i] and run and joinable_gap[i]:
+            run.append(word)
+            continue
+        if run:
+            out.append(_Word("".join(w.text for w in run), run[0].start, run[-1].end))
+        run = [word] if short[i] else []
+        if not short[i]:
+            out.append(word)
+    if run:
+        out.append(_Word("".join(w.text for w in run), run[0].start, run[-1].end))
+    return out
+
+
+def _words(text: str) -> list[_Word]:
+    """Folded words with their spans in ``text`` (see the module docstring for the joining rule)."""
+    words: list[_Word] = []
+    dotted: list[bool] = []
+    for m in _TOKEN.finditer(text):
+        folded = _fold_word(m.group())
+        if folded:
+            words.append(_Word(folded, m.start(), m.end()))
+            dotted.append("." in m.group())
+    if not words:
+        return words
+    # 1. one-letter words, or dotted words of <= 2 letters, separated by whitespace only
+    short = [len(w.text) == 1 or (d and len(w.text) <= 2) for w, d in zip(words, dotted, strict=True)]
+    gap = [False] + [text[a.end : b.start].isspace() for a, b in itertools.pairwise(words)]
+    words = _join_short(words, short, gap)
+    return _rejoin_letters(words)
+
+
+def _rejoin_letters(words: list[_Word]) -> list[_Word]:
+    """2. runs of one-letter words, whatever separates them (keeps keys idempotent)."""
+    short = [len(w.text) == 1 for w in words]
+    if sum(short) < 2:
+        return words
+    return _join_short(words, short, [True] * len(words))
+
+
+def _longest_at(texts: list[str], i: int) -> _Match | None:
+    """Longest pattern starting at word ``i`` (ties: earlier in ``_SPEC``)."""
+    n = len(texts)
+    best: tuple[int, int, str] | None = None  # (last, -order, code)
+    stack = [(_TRIE, i)]
+    while stack:
+        node, j = stack.pop()
+        if node.terminal is not None and j > i:
+            order, code, end = node.terminal
+            if (not end or j == n) and (best is None or (j, -order) > best[:2]):
+                best = (j, -order, code)
+        if j == n:
+            continue
+        word = texts[j]
+        nxt = node.exact.get(word)
+        if nxt is not None:
+            stack.append((nxt, j + 1))
+        for prefix, child in node.prefixes:
+            if word.startswith(prefix):
+                stack.append((child, j + 1))
+    return None if best is None else _Match(best[2], i, best[0])
+
+
+def _find(words: list[_Word] | list[str]) -> list[_Match]:
+    """Non-overlapping matches, left to right, longest at each position."""
+    texts = [w if isinstance(w, str) else w.text for w in words]
+    found: list[_Match] = []
+    i = 0
+    while i < len(texts):
+        match = _longest_at(texts, i)
+        if match is None:
+            i += 1
+        else:
+            found.append(match)
+            i = match.last
+    return found
+
+
+def _choose(matches: list[_Match]) -> str | None:
+    forms = [m for m in matches if not m.code.startswith("_")]
+    italian = [m for m in forms if m.code != "FOREIGN"]
+    pool = italian or forms
+    if not pool:
+        return None
+    return max(pool, key=lambda m: (m.last, m.last - m.first)).code
+
+
+def _tidy(text: str) -> str:
+    """Straight apostrophes, collapsed spaces, no dangling separators at either end."""
+    text = _SPACES.sub(" ", text.translate(_APOSTROPHES))
+    text = _ACCENT_APOSTROPHE.sub("' ", text).strip(_EDGE_PUNCT)
+    text = text.lstrip(". ")  # a leading dot never belongs to a name
+    return re.sub(r" ([,;:])", r"\1", text)
+
+
+def legal_form(text: object) -> str | None:
+    """Legal-form code of a company name or of a spelled-out legal form; ``None`` if none.
+
+    >>> [legal_form(t) for t in ["S.p.A.", "s.a.s.", "Soc. Coop.", "COOPERATIVA SOCIALE", "GmbH"]]
+    ['SPA', 'SAS', 'COOP', 'COOP', 'FOREIGN']
+    >>> legal_form("societa' cooperativa a responsabilita' limitata")
+    'COOP'
+    >>> legal_form("OVERDATASIT DI FABIO DANZA") is None
+    True
+    """
+    if not isinstance(text, str):
+        return None
+    return _choose(_find(_words(_tidy(text))))
+
+
+def validate_legal_form(text: object) -> str:
+    """Like :func:`legal_form` but raise :class:`UnknownValue` when no form is recognised."""
+    code = legal_form(text)
+    if code is None:
+        raise UnknownValue(f"no legal form recognised in {text!r}")
+    return code
+
+
+def _core(text: str, words: list[_Word], matches: list[_Match]) -> str:
+    """``text`` without the matched pieces (tails cut to the end); never empty if text is not."""
+    spans: list[tuple[int, int]] = []
+    for m in matches:
+        end = len(text) if m.code == _TAIL else words[m.last - 1].end
+        spans.append((words[m.first].start, end))
+    core = text
+    for start, end in sorted(spans, reverse=True):
+        core = core[:start] + " " + core[end:]
+    core = _tidy(core)
+    if core:
+        return core
+    qualifiers_only = [m for m in matches if m.code.startswith("_")]
+    return _core(text, words, qualifiers_only) if len(qualifiers_only) < len(matches) else _tidy(text)
+
+
+def split_name(name: object) -> tuple[str, str | None]:
+    """Split a company name into its core (tidied, original case) and its legal-form code.
+
+    Every legal form, qualifier and "in sigla ..." tail is removed from the core, unless that
+    would leave it empty (a firm literally called "Cooperativa" keeps its name).
+
+    >>> split_name("GIS & WEB S.A.S. DI STARNINI ROBERTO & C.")
+    ('GIS & WEB DI STARNINI ROBERTO & C.', 'SAS')
+    >>> split_name("ICASYSTEMS SOCIETA' A RESPONSABILITA' LIMITATA IN BREVE DENOMINAT A ICASYSTEMS S.R.L.")
+    ('ICASYSTEMS', 'SRL')
+    """
+    if not isinstance(name, str):
+        return "", None
+    text = _tidy(name)
+    words = _words(text)
+    matches = _find(words)
+    return _core(text, words, matches), _choose(matches)
+
+
+def clean_name(name: object) -> str | None:
+    """Tidy display name (see the module docstring for the rule); ``None`` for missing input.
+
+    >>> clean_name("Rossi Informatica Società a responsabilità limitata")
+    'ROSSI INFORMATICA S.R.L.'
+    >>> clean_name("STUDIOSIT   SA")
+    'STUDIOSIT SA'
+    """
+    if not isinstance(name, str) or not name.strip():
+        return None
+    core, code = split_name(name)
+    if code in CANONICAL_SPELLING:
+        return f"{core.upper()} {CANONICAL_SPELLING[code]}".strip()
+    return _tidy(name).upper()
+
+
+def _strip_once(key: list[str]) -> list[str]:
+    """Drop the last-ending removable piece of a key (as words); unchanged if none can go."""
+    matches = _find(key)
+    for m in sorted(matches, key=lambda m: (m.last, m.last - m.first), reverse=True):
+        last = len(key) if m.code == _TAIL else m.last
+        shorter = key[: m.first] + key[last:]
+        if shorter:
+            return [w.text for w in _rejoin_letters([_Word(w, 0, 0) for w in shorter])]
+    return key
+
+
+def _key_from_words(words: list[str], drop: set[str]) -> str:
+    key = words
+    while True:
+        shorter = _strip_once(key)
+        if shorter == key:
+            break
+        key = shorter
+    if drop:
+        key = [w for w in key if w not in drop] or key
+    return " ".join(key)
+
+
+def name_key(name: object, *, drop_words: Iterable[str] = ()) -> str | None:
+    """Matching key of a company name (see the module docstring); ``None`` for missing input.
+
+    Parameters
+    ----------
+    drop_words
+        Extra noise words removed from the key (e.g. ``{"ITALIA", "GROUP"}``), compared after
+        folding; off by default.  The key is never emptied by them.
+
+    >>> name_key("TECHNICAL DESIGN S.R.L."), name_key("TECHNICALDESIGN SRL")
+    ('TECHNICAL DESIGN', 'TECHNICALDESIGN')
+    >>> name_key("  G.I.S. Service di Miraglia Claudio  ")
+    'GIS SERVICE DI MIRAGLIA CLAUDIO'
+    """
+    if not isinstance(name, str):
+        return None
+    words = [w.text for w in _words(_tidy(name))]
+    if not words:
+        return None
+    return _key_from_words(words, {_fold_word(w) for w in drop_words})
+
+
+def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame:
+    """Vectorised cleaning of a Series of company names (computed once per distinct name).
+
+    Returns
+    -------
+    DataFrame with string columns ``name`` (:func:`clean_name`), ``name_key``
+    (:func:`name_key`) and ``legal_form`` (:func:`legal_form`, ``<NA>`` when no form is
+    recognised), same index as ``s``.
+
+    >>> clean_names(pd.Series(["TECHNICALDESIGN SRL", "TECHNICAL DESIGN S.R.L."])).legal_form.tolist()
+    ['SRL', 'SRL']
+    """
+    drop = {_fold_word(w) for w in drop_words}
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    n = len(uniques)
+    names = np.full(n + 1, None, dtype=object)  # position n stays None: code -1 (missing) picks it
+    keys = names.copy()
+    forms = names.copy()
+    for i, value in enumerate(uniques):
+        text = _tidy(value)
+        if not text:
+            continue
+        words = _words(text)
+        matches = _find(words)
+        core, code = _core(text, words, matches), _choose(matches)
+        names[i] = (
+            f"{core.upper()} {CANONICAL_SPELLING[code]}" if code in CANONICAL_SPELLING else text.upper()
+        )
+        keys[i] = _key_from_words([w.text for w in words], drop) if words else None
+        forms[i] = code
+    return pd.DataFrame(
+        {
+            "name": pd.array(names[codes], dtype="string"),
+            "name_key": pd.array(keys[codes], dtype="string"),
+            "legal_form": pd.array(forms[codes], dtype="string"),
+        },
+        index=s.index,
+    )

@@ -1,0 +1,226 @@
+"""Tests of channelstudy.clean.ateco: any format and edition → ATECO 2025."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import ateco as ateco_pkg
+import pandas as pd
+import pytest
+
+from channelstudy.clean import ateco
+from channelstudy.clean.exceptions import AmbiguousValue, InvalidComponent, InvalidFormat, UnknownValue
+
+
+def targets_2022(code: str) -> tuple[str, ...]:
+    """2025 targets straight from the ateco package (independent of the module)."""
+    return tuple(ateco_pkg.map_code(code, "2022", "2025").targets)
+
+
+# --- reading formats ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "edition", "dotted"),
+    [
+        ("6201", "2022", "62.01"),
+        ("62.01", "2022", "62.01"),
+        ("62.01.00", "2022", "62.01.00"),
+        ("620100", "2022", "62.01.00"),
+        (" 62.01 ", "2007", "62.01"),
+        ("J 62", "2007", "62"),
+        ("J62", "2007", "62"),
+        ("j-62", "2007", "62"),
+        ("62", "2007", "62"),
+        ("J", "2007", "J"),
+        ("J 62 PRODUZIONE DI SOFTWARE, CONSULENZA INFORMATICA", "2007", "62"),  # startup `attività`
+        ("621000", "2025", "62.10.00"),
+        ("K 62", "2025", "62"),
+        ("0113", "2025", "01.13"),
+        ("412", "2007", "41.2"),
+    ],
+)
+def test_validate_formats(raw: str, edition: str, dotted: str) -> None:
+    assert ateco.validate(raw, edition) == dotted
+    assert ateco.is_valid(raw, edition)
+
+
+def test_zeros_stripped_reading() -> None:
+    # the startup register drops trailing zeros of the 6-digit code
+    for raw, dotted in [
+        ("6201", "62.01.00"),
+        ("412", "41.20.00"),
+        ("722", "72.20.00"),
+        ("47911", "47.91.10"),
+        ("620909", "62.09.09"),
+        ("6209", "62.09"),
+        ("10", "10"),
+    ]:
+        assert ateco.validate(raw, "2007", zeros_stripped=True) == dotted, raw
+        assert ateco_pkg.lookup(dotted, edition="2007") is not None
+
+
+@pytest.mark.parametrize(
+    ("raw", "edition", "error"),
+    [
+        ("62.01", "2025", UnknownValue),  # 62.01 no longer exists in 2025
+        ("621000", "2007", UnknownValue),
+        ("J 47", "2007", InvalidComponent),  # 47 is in section G
+        ("J 62", "2025", InvalidComponent),  # programming is section K in 2025
+        ("X", "2007", InvalidFormat),
+        ("1", "2007", InvalidFormat),
+        ("1234567", "2007", InvalidFormat),
+        ("62.01.000", "2007", InvalidFormat),
+        ("NC", "2007", UnknownValue),
+        ("", "2007", InvalidFormat),
+    ],
+)
+def test_validate_errors(raw: str, edition: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        ateco.validate(raw, edition)
+    assert not ateco.is_valid(raw, edition)
+
+
+def test_bad_edition() -> None:
+    with pytest.raises(ValueError, match="edition"):
+        ateco.validate("62.01", "2008")
+
+
+def test_compact() -> None:
+    assert [ateco.compact(v) for v in ("62.01.00", "j62", "J", "", None)] == ["620100", "62", "J", "", ""]
+
+
+# --- to 2025 ------------------------------------------------------------------------------------
+
+
+def test_unambiguous_mappings_follow_the_ateco_package() -> None:
+    assert targets_2022("62.01") == ("62.10",)
+    r = ateco.to_2025("6201", edition="2007")
+    assert (r.code, r.edition, r.flag, r.candidates) == ("62.10", "2007", None, ())
+    assert r.title == ateco_pkg.lookup("62.10", edition="2025").title
+    assert ateco.to_2025("62.01.00", edition="2022").code == targets_2022("62.01.00")[0] == "62.10.00"
+    assert ateco.to_2025("621000", edition="2025").code == "62.10.00"
+    assert ateco.validate_2025("62.01", edition="2022") == "62.10"
+
+
+def test_ambiguous_mappings_are_flagged_not_guessed() -> None:
+    assert targets_2022("47.41") == ("47.40", "47.92")
+    r = ateco.to_2025("47.41", edition="2022")
+    assert (r.code, r.flag, r.candidates) == ("47", "ambiguous", ("47.40", "47.92"))
+    many = targets_2022("62.09")
+    assert len({t[:2] for t in many}) > 1  # spans several divisions
+    r = ateco.to_2025("62.09", edition="2007")
+    assert (r.code, r.flag, r.candidates) == (None, "ambiguous", many)
+    with pytest.raises(AmbiguousValue):
+        ateco.validate_2025("47.41", edition="2022")
+
+
+def test_2007_codes_split_in_2022_map_through_their_children() -> None:
+    assert ateco_pkg.lookup("93.21.00", edition="2007") is not None
+    assert ateco_pkg.lookup("93.21.00", edition="2022") is None
+    children = ("93.21.01", "93.21.02")
+    expected = sorted({t for c in children for t in targets_2022(c)})
+    r = ateco.to_2025("93.21.00", edition="2007")
+    assert sorted(r.candidates) == expected
+    assert r.flag == "ambiguous" and all(t.startswith(r.code) for t in expected)
+
+
+def test_edition_inference_order() -> None:
+    assert ateco.to_2025("621000").edition == "2025"
+    assert ateco.to_2025("6201").edition == "2022"  # 62.01 is not a 2025 class
+    assert ateco.to_2025("J 62").edition == "2022"  # J 62 fails in 2025 (K), fits 2022
+    assert ateco.to_2025("NC").flag == "not_classified"
+    assert ateco.to_2025("99.99.99").flag == "unknown"
+    assert ateco.to_2025(None) == (None, None, None, None, ())
+
+
+def test_clean_ateco_frame() -> None:
+    s = pd.Series(["6201", "NC", None, "47.41", "xx", "6201"], index=list("abcdef"))
+    out = ateco.clean_ateco(s, edition="2007")
+    assert list(out.columns) == list(ateco.ATECO_COLUMNS)
+    assert out.index.tolist() == list("abcdef")
+    assert out["ateco_2025"].tolist() == ["62.10", pd.NA, pd.NA, "47", pd.NA, "62.10"]
+    assert out["ateco_flag"].tolist() == [
+        pd.NA,
+        "not_classified",
+        pd.NA,
+        "ambiguous",
+        "invalid_format",
+        pd.NA,
+    ]
+    assert out.loc["d", "ateco_candidates"] == "47.40;47.92"
+
+
+# --- real files ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _startup_2017(path: Path) -> pd.DataFrame:
+    # python-calamine 0.9 returns this BIFF8 file's strings with a NUL after each character
+    # (see channelstudy.readers.repair_calamine_utf16); strip them for these ASCII/latin-1 columns.
+    frame = pd.read_excel(
+        path, sheet_name="STARTUP_01052017", engine="calamine", dtype=str, keep_default_na=False
+    )
+    frame.columns = [c.replace("\x00", "") for c in frame.columns]
+    return frame.apply(lambda col: col.str.replace("\x00", "", regex=False))
+
+
+def _check_output_is_consistent(out: pd.DataFrame) -> None:
+    codes = out["ateco_2025"].dropna().unique()
+    assert all(ateco_pkg.lookup(c, edition="2025") is not None for c in codes)  # real 2025 codes only
+    amb = out["ateco_flag"].eq("ambiguous")
+    for code, candidates in zip(out.loc[amb, "ateco_2025"], out.loc[amb, "ateco_candidates"], strict=True):
+        targets = candidates.split(";")
+        assert len(targets) > 1
+        assert pd.isna(code) or all(t.startswith(code) for t in targets)
+
+
+def test_real_startup_2017_ateco(realdata: Path) -> None:
+    path = realdata / "infocamere_startup_2017" / "startup.xls"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    raw = _startup_2017(path)["ateco 2007"]
+    assert (raw == "6201").sum() == 1360 and (raw == "NC").sum() == 26  # PROVENANCE.md
+
+    out = ateco.clean_ateco(raw, edition="2007")
+    assert out.loc[raw == "6201", "ateco_2025"].eq("62.10").all()
+    assert out["ateco_2025"].eq("62.10").sum() == 1360
+    assert out.loc[raw == "NC", "ateco_flag"].eq("not_classified").all()
+    # every code of the file is a 2007 code read by length (none unknown or malformed)
+    assert out["ateco_flag"].isin(["ambiguous", "not_classified"]).sum() == out["ateco_flag"].notna().sum()
+    _check_output_is_consistent(out)
+
+    padded = ateco.clean_ateco(raw, edition="2007", zeros_stripped=True)
+    assert padded.loc[raw == "6201", "ateco_2025"].eq("62.10.00").all()
+    assert padded.loc[raw == "722", "ateco_2025"].eq(ateco.to_2025("72.20.00", "2022").code).all()
+    _check_output_is_consistent(padded)
+    # each unambiguous target is the one the ateco package gives for the 2022 code
+    one = raw[(raw == "620909") | (raw == "6312")].iloc[0]
+    expected = targets_2022(ateco_pkg.compact_to_dotted(one.ljust(6, "0")))
+    got = padded.loc[raw == one].iloc[0]
+    assert (got["ateco_candidates"].split(";") if len(expected) > 1 else [got["ateco_2025"]]) == list(
+        expected
+    )
+
+
+def test_real_startup_2025_ateco(realdata: Path) -> None:
+    path = realdata / "startup_registry_2025_derived" / "fact_startup_registry.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)["AtecoCode"]
+    assert (raw == "621000").sum() == 4404 and (raw == "NC").sum() == 178  # PROVENANCE.md
+
+    out = ateco.clean_ateco(raw, edition="2025")
+    assert out["ateco_2025"].eq("62.10.00").sum() == 4404
+    assert out["ateco_2025"].str.startswith("62").sum() == raw.str.startswith("62").sum() == 5455
+    # every classified code of the 2025 file is a 2025 code: no flags but NC
+    assert out["ateco_flag"].dropna().eq("not_classified").all()
+    assert out["ateco_flag"].notna().sum() == 178
+    assert out["ateco_edition"].dropna().eq("2025").all()
+    _check_output_is_consistent(out)
+
+
+def test_empty_and_missing_inputs() -> None:
+    assert ateco.clean_ateco(pd.Series([], dtype=object)).shape == (0, len(ateco.ATECO_COLUMNS))
+    assert ateco.clean_ateco(pd.Series([None, ""])).isna().all().all()
