@@ -126,7 +126,79 @@ def add_build(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_build)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_build]
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from channelstudy.analyze import analyze
+    from channelstudy.hypotheses import load_study, run_catalogue, write_catalogue
+
+    try:
+        result = analyze(args.processed, tables_dir=args.tables)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    clustering = result.report.get("clustering", {})
+    log.info("segments: %d firms classified; %s business-model clusters; weights for %d responses",
+             len(result.segments), clustering.get("n_components", "no"), int(result.weights["weight"].notna().sum()))
+    table = run_catalogue(load_study(args.processed))
+    write_catalogue(table, Path(args.tables) / "hypotheses.csv")
+    log.info("hypotheses: %d tests, %d supported -> %s", len(table), int(table["supported"].sum()),
+             Path(args.tables) / "hypotheses.csv")
+    return 0
+
+
+def add_analyze(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="segment partners, weight the survey, cluster business models, run the hypothesis catalogue",
+        description=(
+            "On the build's tables in PROCESSED: classify partner types by explainable rules, calibrate survey "
+            "weights per wave (raking to the directory frame), cluster business models (compositional GMM), "
+            "write segments.parquet, survey_weights.parquet and analysis_report.json there, and run the "
+            "hypothesis catalogue H0-H9 into TABLES/hypotheses.csv."
+        ),
+    )
+    p.add_argument("--processed", default="data/processed", help="build output folder (default: data/processed)")
+    p.add_argument("--tables", default="reports/tables", help="folder for report tables (default: reports/tables)")
+    p.set_defaults(func=cmd_analyze)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from channelstudy.validation import validate_methods
+
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    runs, summary = validate_methods(seeds, n_firms=args.firms, workers=args.workers, progress=not args.quiet)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out, index=False, float_format="%.6g")
+    runs.to_csv(out.with_name(out.stem + "_runs.csv"), index=False, float_format="%.6g")
+    log.info("method validation over %d seeds -> %s", len(seeds), out)
+    return 0
+
+
+def add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="rerun simulate + build + analyze + catalogue over many seeds: coverage, power, false positives",
+        description=(
+            "Method validation: for each seed, simulate a world, build and analyze it and run the hypothesis "
+            "catalogue; report per hypothesis the 95%% CI coverage of the planted effect, the power, and the "
+            "false-positive rate of the planted null H0, with Monte Carlo standard errors."
+        ),
+    )
+    p.add_argument("--seeds", type=_positive_int, default=50, help="number of seeds (default: 50)")
+    p.add_argument("--first-seed", type=int, default=1, help="first seed (default: 1)")
+    p.add_argument("--firms", type=_positive_int, default=15_000, help="firms per world (default: 15000)")
+    p.add_argument("--workers", type=_positive_int, default=2, help="parallel processes (default: 2)")
+    p.add_argument("--out", default="reports/tables/method_validation.csv",
+                   help="summary CSV (default: reports/tables/method_validation.csv); runs go beside it")
+    p.set_defaults(func=cmd_validate)
+
+
+def add_fetch(sub: argparse._SubParsersAction) -> None:
+    from channelstudy.fetch import add_fetch as add  # imported here: fetch imports UserError from this module
+
+    add(sub)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_build, add_analyze, add_validate, add_fetch]
 """Functions that add one subcommand each; later stages append theirs."""
 
 

@@ -66,3 +66,32 @@ def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
             fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
             paths.append(path)
     return paths
+
+
+def plot_effects(table, ids, *, ax=None, null_line: float | None = 0.0, title: str | None = None):
+    """Forest plot: each hypothesis's effect estimate with its 95 % CI, from ``hypotheses.csv`` rows.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The catalogue (columns ``id``, ``estimate``, ``ci_low``, ``ci_high``, ``p_holm``, ``outcome``).
+    ids : list of str
+        Hypotheses to show, top to bottom.
+    ax : matplotlib Axes, optional
+    null_line : float or None
+        Where to draw the no-effect line (None: none).
+    """
+    rows = table.set_index("id").loc[list(ids)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 0.6 + 0.55 * len(rows)))
+    y = range(len(rows))[::-1]
+    ax.errorbar(rows["estimate"], list(y), xerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+                fmt="o", capsize=4, color="black")
+    ax.set_yticks(list(y), [f"{i}: {o}" for i, o in zip(rows.index, rows["outcome"], strict=True)])
+    if null_line is not None:
+        ax.axvline(null_line, color="grey", lw=1, ls="--")
+    for yy, (_, r) in zip(y, rows.iterrows(), strict=True):
+        ax.annotate(f"p(Holm) {r['p_holm']:.2g}", (r["ci_high"], yy), xytext=(6, 0), textcoords="offset points",
+                    va="center", fontsize=8)
+    ax.set(xlabel="effect (95% CI)", title=title or "")
+    return ax

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -173,10 +172,7 @@ def test_clean_geo_cases() -> None:
 def test_clean_geo_without_province_and_speed() -> None:
     sample = COMUNI.sample(3000, random_state=1)
     names = pd.concat([sample["comune"].str.upper()] * 34, ignore_index=True)  # ~100k rows
-    start = time.perf_counter()
-    out = geo.clean_geo(names)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 5.0, f"{elapsed:.2f} s"
+    out = geo.clean_geo(names)  # speed goal: benchmarks/bench_cleaners.py
     # homonyms, folded independently: accents dropped, Italian and German/French names both count
     codes_by_name: dict[str, set[str]] = {}
     for code, name, full in zip(COMUNI["istat_code"], COMUNI["comune"], COMUNI["comune_full"], strict=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -168,12 +167,11 @@ def test_clean_names_matches_scalar_functions() -> None:
         assert out.loc[label].tolist() == [pd.NA if x is None else x for x in expected]
 
 
-def test_clean_names_speed() -> None:
-    base = [f"AZIENDA {i} {form}" for i in range(20_000) for form in ("S.R.L.",)]
-    s = pd.Series(base * 5)  # 100k rows, 20k distinct
-    start = time.perf_counter()
-    names.clean_names(s)
-    assert time.perf_counter() - start < 5.0
+def test_clean_names_on_100k_rows() -> None:
+    """100k rows, 20k distinct (the speed goal is in benchmarks/bench_cleaners.py)."""
+    base = [f"AZIENDA {i} S.R.L." for i in range(20_000)]
+    out = names.clean_names(pd.Series(base * 5))
+    assert len(out) == 100_000 and out["legal_form"].eq("SRL").all()
 
 
 # --- properties -------------------------------------------------------------------------------
