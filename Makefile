@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data build report notebooks test test-fast lint lab clean clean-data
+.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -46,7 +46,15 @@ $(PROCESSED)/firms.parquet: $(RAW)/sources.yml $(RAW_FILES) | $(STAMP)
 
 build: $(PROCESSED)/firms.parquet ## clean, validate and link data/raw into data/processed
 
-reports/html/%.html: notebooks/%.ipynb $(PROCESSED)/firms.parquet | $(STAMP)
+$(PROCESSED)/segments.parquet: $(PROCESSED)/firms.parquet | $(STAMP)
+	$(CS) analyze --processed $(PROCESSED) --tables reports/tables
+
+analyze: $(PROCESSED)/segments.parquet ## segments, survey weights, business-model clusters, hypotheses H0-H9
+
+validate: $(STAMP) ## method validation over 50 seeds (slow; not part of `make test`)
+	$(CS) validate --seeds 50 --workers 2 --out reports/tables/method_validation.csv
+
+reports/html/%.html: notebooks/%.ipynb $(PROCESSED)/segments.parquet | $(STAMP)
 	@mkdir -p reports/html reports/figures
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.kernel_name=channelstudy \
 		--ExecutePreprocessor.timeout=600 --output-dir reports/html $<
@@ -59,7 +67,7 @@ report: notebooks ## the main job end to end: simulate -> build -> analyze -> no
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check channelstudy tests
 
-test: $(STAMP) $(PROCESSED)/firms.parquet ## all tests: lint, unit tests, notebooks with nbval
+test: $(STAMP) $(PROCESSED)/segments.parquet ## all tests: lint, unit tests, notebooks with nbval
 	$(BIN)/ruff check channelstudy tests
 	$(BIN)/python -m pytest -n 2 -q tests
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-kernel-name channelstudy \
@@ -68,12 +76,14 @@ test: $(STAMP) $(PROCESSED)/firms.parquet ## all tests: lint, unit tests, notebo
 test-fast: $(STAMP) ## unit tests only, without the slow ones
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
 
-lab: $(STAMP) $(PROCESSED)/firms.parquet ## open JupyterLab with the `channelstudy` kernel
+lab: $(STAMP) $(PROCESSED)/segments.parquet ## open JupyterLab with the `channelstudy` kernel
 	$(BIN)/jupyter lab notebooks
 
 clean: ## remove reports and processed data (keeps data/raw and .venv)
-	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/*.json $(PROCESSED)/*.md reports/html/*.html reports/figures/*.png \
-		reports/figures/*.svg reports/tables/*.csv
+	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/*.json $(PROCESSED)/*.csv $(PROCESSED)/CODEBOOK.md \
+		reports/html/*.html reports/figures/*.png reports/figures/*.svg
+	find reports/tables -name '*.csv' ! -name 'method_validation*' -delete
+	rm -rf $(INTERIM)/real
 
 clean-data: clean ## also remove the simulated raw data and truth
 	find $(RAW) -mindepth 1 ! -name README.md -delete

@@ -10,12 +10,26 @@ with :mod:`channelstudy.clean`, links records of all sources into firms
 ``vendor_roster.parquet``  one row per partner and programme
 ``pipeline.parquet``       one row per pipeline item and partner
 ``rejects.parquet``        every input row not used, with a reason code
+``statistics_<name>.parquet``  one row per series and period of each ``statistics`` source
 ``build_report.json``      per source: rows read = rows used + rows rejected (by reason)
 ``CODEBOOK.md``            generated from the schemas
 
 Nothing is lost: every row the reader returns is either used in an output table or rejected
-with a reason, and blank rows skipped by the reader are rejected as ``blank_row``.  The same
-input gives byte-identical outputs.
+with a reason, and blank rows skipped by the reader (trailing ones included) are rejected as
+``blank_row`` (or the source's ``options.blank_reason``, e.g. ``no_awardee``).  The same input
+gives byte-identical outputs.
+
+Per-source options (:class:`channelstudy.manifest.SourceOptions`, usually from a preset of
+:mod:`channelstudy.presets`) steer cleaning: decoders rewrite mapped text before anything else,
+the ATECO edition and zero stripping are passed to :func:`channelstudy.clean.ateco.clean_ateco`,
+a declared legal form may win over the one read from the name, and a source without geography
+may be de-duplicated by name.  Without options a source is cleaned as before.
+
+Statistics sources (``kind: statistics``, a Eurostat bulk TSV) are not linked: their rows
+(series) are read by :func:`channelstudy.readers.read_statistics`; a series with at least one
+observation (a value, or a flag such as ``: c``) is *used* and its observations written to
+``statistics_<name>.parquet`` (cells ``:`` without a flag are dropped); a series with none is
+rejected as ``no_observations``.  So rows read = series in the file = used + rejected.
 """
 
 from __future__ import annotations
@@ -30,11 +44,12 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.clean import answers, ateco, geo, names, numbers, partner_types, vat
-from channelstudy.fields import LIKERT_ITEMS, REVENUE_STREAMS
+from channelstudy.fields import LIKERT_ITEMS, REVENUE_STREAMS, STATISTICS_KIND
 from channelstudy.link import LinkConfig, link_records
 from channelstudy.manifest import Manifest, SourceSpec, load_manifest
-from channelstudy.readers import read_source
-from channelstudy.schemas import SCHEMAS, write_codebook
+from channelstudy.presets import DECODERS, class_midpoints
+from channelstudy.readers import read_source, read_statistics
+from channelstudy.schemas import SCHEMAS, schema_for, write_codebook
 from channelstudy.weights import size_class
 
 log = logging.getLogger(__name__)
@@ -51,6 +66,10 @@ REJECT_REASONS: dict[str, str] = {
     "missing_wave": "Survey row without a usable wave.",
     "missing_vendor": "Roster row without a vendor.",
     "missing_deal": "Pipeline row without a deal id.",
+    "no_awardee": "Award record without an awardee (a funded project not yet matched to an award): "
+                  "no supplier to link (options.blank_reason of the source, e.g. ANAC).",
+    "no_observations": "Statistics series whose every cell is ':' (not available) without a flag: "
+                       "nothing to keep.",
 }
 
 RELATIONSHIP_ALIASES = {"channel": "channel", "alliance": "alliance", "joint venture": "joint_venture",
@@ -135,41 +154,91 @@ def _join_flags(flags: dict[str, pd.Series], index: pd.Index) -> pd.Series:
 
 # --- reading and identity ---------------------------------------------------------------------
 
+def record_sources(manifest: Manifest) -> tuple[SourceSpec, ...]:
+    """The sources whose rows are linked into firms (every kind but ``statistics``)."""
+    return tuple(s for s in manifest.sources if s.kind != STATISTICS_KIND)
+
+
+def decode_fields(frame: pd.DataFrame, spec: SourceSpec) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Apply the source's decoders (``options.decoders``) to its mapped text fields.
+
+    Returns
+    -------
+    frame, counts
+        The frame with decoded fields (``""`` where a value could not be decoded, like any
+        missing cell) and, per decoded field, how many rows were ``ok``, ``missing`` (blank
+        input) or flagged by the decoder (``unknown``, ``repaired``, ``invalid_date`` ...).
+    """
+    counts: dict[str, dict[str, int]] = {}
+    if not spec.options.decoders:
+        return frame, counts
+    frame = frame.copy()
+    for name, decoder in spec.options.decoders.items():
+        if name not in frame.columns:
+            continue
+        decoded = DECODERS[decoder](frame[name])
+        blank = frame[name].astype("str").str.strip().eq("")
+        status = decoded["flag"].mask(decoded["flag"].isna() & blank, "missing").fillna("ok")
+        counts[name] = {str(k): int(v) for k, v in status.value_counts().sort_index().items()}
+        frame[name] = decoded["value"].fillna("").astype("str")
+    return frame, counts
+
+
 def read_all(manifest: Manifest, progress: bool = False) -> dict[str, pd.DataFrame]:
-    """Every source as text, keyed by name (in manifest order)."""
+    """Every record source as text, decoded (:func:`decode_fields`), keyed by name (in manifest order).
+
+    ``frame.attrs`` carries ``rows_in_file`` (from the reader) and ``decoded`` (the decoder counts).
+    Statistics sources are read by :func:`clean_statistics`.
+    """
     from tqdm.auto import tqdm
 
     frames = {}
-    for spec in tqdm(manifest.sources, desc="read", unit="source", disable=not progress or None):
-        frames[spec.name] = read_source(spec)
-        log.info("read %s: %d rows", spec.name, len(frames[spec.name]))
+    for spec in tqdm(record_sources(manifest), desc="read", unit="source", disable=not progress or None):
+        raw = read_source(spec)
+        frame, decoded = decode_fields(raw, spec)
+        frame.attrs = {**raw.attrs, "decoded": decoded}
+        frames[spec.name] = frame
+        log.info("read %s: %d rows", spec.name, len(frame))
     return frames
 
 
-def blank_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Rows the reader skipped as blank: the gaps in ``row_number``, as rejects."""
-    if frame.empty:
+def rows_in_file(frame: pd.DataFrame) -> int:
+    """Data records of the source's file: the reader's count, else the last row number seen."""
+    if "rows_in_file" in frame.attrs:
+        return int(frame.attrs["rows_in_file"])
+    return int(frame["row_number"].max()) if len(frame) else 0
+
+
+def blank_rows(frame: pd.DataFrame, source: str, reason: str = "blank_row") -> pd.DataFrame:
+    """Rows the reader skipped as blank (every row number of the file it did not return), as rejects."""
+    missing = np.setdiff1d(np.arange(1, rows_in_file(frame) + 1), frame["row_number"].to_numpy())
+    if not len(missing):
         return pd.DataFrame(columns=["source", "record_id", "row_number", "reason", "detail"])
-    present = frame["row_number"].to_numpy()
-    missing = np.setdiff1d(np.arange(1, present.max() + 1), present)
     return pd.DataFrame({"source": source, "record_id": missing.astype(str), "row_number": missing,
-                         "reason": "blank_row", "detail": REJECT_REASONS["blank_row"]})
+                         "reason": reason, "detail": REJECT_REASONS[reason]})
 
 
 def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: BuildConfig) -> pd.DataFrame:
-    """One row per input record of every source, with cleaned identity fields."""
+    """One row per input record of every record source, with cleaned identity fields.
+
+    The legal form is the one read from the name, else the mapped ``legal_form`` column; with
+    ``options.prefer_declared_legal_form`` the column's wins.  ``link_province`` and
+    ``link_comune`` (the blocks of :func:`link`) are the province and the ISTAT comune code, or,
+    for a record without them in a source with ``options.dedupe_by_name``, ``@<source>``.
+    """
     order = {name: i for i, name in enumerate(manifest.names)}
     parts = []
-    for spec in manifest.sources:
+    for spec in record_sources(manifest):
         f = frames[spec.name]
         parts.append(pd.DataFrame({
             "source": spec.name, "record_id": f["record_id"].astype("str"), "row_number": f["row_number"],
             "kind": spec.kind, "priority": KIND_PRIORITY[spec.kind] * 1000 + order[spec.name],
             "name_raw": _column(f, "name"), "vat_raw": _column(f, "vat"), "tax_code_raw": _column(f, "tax_code"),
             "comune_raw": _column(f, "comune"), "province_raw": _column(f, "province"),
-            "legal_form_raw": _column(f, "legal_form"),
+            "legal_form_raw": _column(f, "legal_form"), "declared_first": spec.options.prefer_declared_legal_form,
+            "dedupe_by_name": spec.options.dedupe_by_name,
         }))
-    ids = pd.concat(parts, ignore_index=True)
+    ids = pd.concat(parts, ignore_index=True) if parts else _no_identities()
     vats = vat.classify_series(_text(ids["vat_raw"]))
     from_tax_code = vat.classify_series(_text(ids["tax_code_raw"]))
     ids["vat"] = vats["vat"].fillna(from_tax_code["vat"]).astype("str")
@@ -178,18 +247,38 @@ def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: Buil
     ids["name"] = clean["name"].astype("str")
     ids["name_key"] = clean["name_key"].astype("str")
     declared_form = names.clean_names(_text(ids["legal_form_raw"]))["legal_form"]
-    ids["legal_form"] = clean["legal_form"].fillna(declared_form).astype("str")
+    from_name, declared = clean["legal_form"].fillna(declared_form), declared_form.fillna(clean["legal_form"])
+    ids["legal_form"] = declared.where(ids["declared_first"], from_name).astype("str")
     where = geo.clean_geo(_text(ids["comune_raw"]), _text(ids["province_raw"]), threshold=config.geo_threshold)
     for col in geo.GEO_COLUMNS:
         ids[col] = where[col].astype("str")
-    return ids
+    own_block = ("@" + ids["source"]).where(ids["dedupe_by_name"].astype(bool))
+    ids["link_province"] = ids["province"].fillna(own_block).astype("str")
+    ids["link_comune"] = ids["istat_code"].fillna(own_block).astype("str")
+    return ids.drop(columns=["declared_first", "dedupe_by_name"])
+
+
+def _no_identities() -> pd.DataFrame:
+    """The identity frame of a manifest without record sources (only statistics)."""
+    text = ["source", "record_id", "kind", "name_raw", "vat_raw", "tax_code_raw", "comune_raw", "province_raw",
+            "legal_form_raw"]
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in text})
+    frame["row_number"] = pd.Series(dtype="int64")
+    frame["priority"] = pd.Series(dtype="int64")
+    frame["declared_first"] = pd.Series(dtype=bool)
+    frame["dedupe_by_name"] = pd.Series(dtype=bool)
+    return frame
 
 
 def link(ids: pd.DataFrame, config: BuildConfig) -> pd.DataFrame:
-    """Resolve firms: link every record with a name or a VAT; the rest are unlinkable."""
+    """Resolve firms: link every record with a name or a VAT; the rest are unlinkable.
+
+    Records are blocked on ``link_province`` / ``link_comune`` (see :func:`identities`).
+    """
     linkable = ids["name_key"].notna() | ids["vat"].notna()
-    records = ids.loc[linkable, ["source", "record_id", "row_number", "vat", "name_key", "province",
-                                 "istat_code", "legal_form", "priority"]].rename(columns={"istat_code": "comune"})
+    records = ids.loc[linkable, ["source", "record_id", "row_number", "vat", "name_key", "link_province",
+                                 "link_comune", "legal_form", "priority"]]
+    records = records.rename(columns={"link_province": "province", "link_comune": "comune"})
     # record ids repeated within a source are still linked (then rejected downstream if duplicates)
     dup = records.duplicated(["source", "record_id"], keep=False)
     records.loc[dup, "record_id"] = records.loc[dup, "record_id"] + "#" + records.loc[dup, "row_number"].astype(str)
@@ -214,13 +303,22 @@ def _provenance(frame: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
 
 
 def clean_directory(frame: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
-    """Directory measures: ATECO, size, revenue, declared type, foundation year, website."""
+    """Directory measures: ATECO, size (number and classes), revenue, declared type, foundation year, website.
+
+    ATECO codes are read in ``options.ateco_edition`` (inferred per code when unset).  Without
+    a number of persons employed, ``employees`` is the midpoint of ``employees_class``
+    (:func:`channelstudy.presets.class_midpoints`; the open top class gives its lower bound).
+    """
     out = _provenance(frame, spec)
-    codes = ateco.clean_ateco(_text(_column(frame, "ateco")))
+    codes = ateco.clean_ateco(_text(_column(frame, "ateco")), edition=spec.options.ateco_edition,
+                              zeros_stripped=spec.options.ateco_zeros_stripped)
     out["ateco_2025"] = codes["ateco_2025"].astype("str")
     out["ateco_2025_title"] = codes["ateco_2025_title"].astype("str")
     out["ateco_flag"] = codes["ateco_flag"].astype("str")
-    out["employees"], out["employees_flag"] = _numbers(frame, spec, "employees")
+    for name in ("employees_class", "production_class", "capital_class"):
+        out[name] = _text(_column(frame, name))
+    employees, out["employees_flag"] = _numbers(frame, spec, "employees")
+    out["employees"] = employees.fillna(class_midpoints(out["employees_class"])).astype("Float64")
     out["revenue_eur"], out["revenue_flag"] = _numbers(frame, spec, "revenue_eur")
     out["partner_type_declared"] = partner_types.clean_partner_types(_column(frame, "partner_type"))["partner_type"]
     founded, _ = _numbers(frame, spec, "founded")
@@ -316,6 +414,15 @@ def _mode_by_firm(values: pd.DataFrame, column: str) -> pd.Series:
     return counts.drop_duplicates("firm_id").set_index("firm_id")[column]
 
 
+def declared_votes(declared: pd.DataFrame) -> pd.Series:
+    """Per firm, the declared partner-type labels of all its records: ``reseller:3;isv:1`` (most first)."""
+    votes = (declared.dropna(subset=["partner_type_declared"])
+             .groupby(["firm_id", "partner_type_declared"]).size().rename("n").reset_index()
+             .sort_values(["firm_id", "n", "partner_type_declared"], ascending=[True, False, True]))
+    text = votes["partner_type_declared"] + ":" + votes["n"].astype(str)
+    return text.groupby(votes["firm_id"]).agg(";".join)
+
+
 def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.DataFrame,
                   roster: pd.DataFrame) -> pd.DataFrame:
     """One row per firm from all its records (see the codebook for each attribute's rule)."""
@@ -347,9 +454,12 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
     classes["ateco_2025"] = classes["ateco_2025"].str[:5]  # class level: subcategories vary across sources
     firms["ateco_2025"] = _mode_by_firm(classes, "ateco_2025")
     firms["ateco_2025_title"] = firms["ateco_2025"].map(_ateco_title).astype("str")
+    for name in ("employees_class", "production_class", "capital_class"):
+        firms[name] = _mode_by_firm(directory.assign(priority=0), name)
     firms["size_class"] = size_class(firms["employees"], firms["revenue_eur"]).astype("str")
     declared = pd.concat([t[["firm_id", "partner_type_declared"]] for t in (directory, survey, roster)])
     firms["partner_type"] = _mode_by_firm(declared.assign(priority=0), "partner_type_declared")
+    firms["partner_type_votes"] = declared_votes(declared)
     firms["n_records"] = rec.groupby("firm_id").size().astype("int64")
     firms["sources"] = rec.groupby("firm_id")["source"].agg(lambda s: ";".join(sorted(set(s))))
     columns = list(SCHEMAS["firms"].columns)
@@ -419,7 +529,7 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
     out = Path(out)
     manifest = load_manifest(raw)
     frames = read_all(manifest, progress)
-    rejects = [blank_rows(f, name) for name, f in frames.items()]
+    rejects = [blank_rows(frames[s.name], s.name, s.options.blank_reason) for s in record_sources(manifest)]
     ids = identities(frames, manifest, config)
     linked = link(ids, config)
     rejects.append(linked.loc[linked["firm_id"].isna(), ["source", "record_id", "row_number"]]
@@ -427,7 +537,7 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
     firm_of = linked.set_index(["source", "row_number"])["firm_id"]
 
     cleaned: dict[str, list[pd.DataFrame]] = {k: [] for k in KIND_PRIORITY}
-    for spec in manifest.sources:
+    for spec in record_sources(manifest):
         table = CLEANERS[spec.kind](frames[spec.name], spec, config)
         table["firm_id"] = firm_of.reindex(pd.MultiIndex.from_arrays([table["source"], table["row_number"]])).to_numpy()
         cleaned[spec.kind].append(table[table["firm_id"].notna()])
@@ -446,6 +556,12 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
     pipeline, dup_pipe = _dedupe_first(pipeline[~no_deal], ["deal_id", "firm_id"], "duplicate_pipeline_line")
     rejects += [dup_survey, dup_roster, dup_pipe]
 
+    statistics = {}
+    for spec in manifest.sources:
+        if spec.kind == STATISTICS_KIND:
+            statistics[spec.name], no_obs, frames[spec.name] = clean_statistics(spec)
+            rejects.append(no_obs)
+
     firms = resolve_firms(linked, directory, survey, roster)
     tables = {
         "firms": firms,
@@ -453,14 +569,22 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
         "survey": _typed(survey.sort_values(["source", "row_number"]), "survey"),
         "vendor_roster": _typed(roster.sort_values(["source", "row_number"]), "vendor_roster"),
         "pipeline": _typed(pipeline.sort_values(["source", "row_number"]), "pipeline"),
-        "rejects": _typed(pd.concat([r for r in rejects if len(r)], ignore_index=True)
+        "rejects": _typed(pd.concat([_no_rejects(), *(r for r in rejects if len(r))], ignore_index=True)
                           .sort_values(["source", "row_number", "reason"]), "rejects"),
+        **{f"statistics_{name}": table for name, table in statistics.items()},
     }
     for name, table in tables.items():
-        SCHEMAS[name].validate(table, lazy=True)
-    report = build_report(manifest, frames, tables, cleaning_counts(ids, directory))
+        schema_for(name, table).validate(table, lazy=True)
+    report = build_report(manifest, frames, tables, cleaning_counts(ids, directory, frames))
     write_outputs(out, tables, report)
     return BuildResult(out, tables, report)
+
+
+def _no_rejects() -> pd.DataFrame:
+    """An empty rejects table (so that a build without any reject still has one)."""
+    return pd.DataFrame({"source": pd.Series(dtype="str"), "record_id": pd.Series(dtype="str"),
+                         "row_number": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str"),
+                         "detail": pd.Series(dtype="str")})
 
 
 def _empty_kind(kind: str, config: BuildConfig) -> pd.DataFrame:
@@ -471,20 +595,63 @@ def _empty_kind(kind: str, config: BuildConfig) -> pd.DataFrame:
     return table
 
 
+def clean_statistics(spec: SourceSpec) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A statistics source: its observations, its series without any (as rejects), and its series.
+
+    Returns
+    -------
+    table
+        ``source``, ``row_number`` (the series' data row in the file), the dimension columns,
+        ``time``, ``value`` (Float64) and ``flag``: every cell with a value or a flag.
+    rejects
+        One row per series without any observation, reason ``no_observations`` (``record_id``
+        is the series key).
+    series
+        One row per series (``row_number``, ``record_id`` = series key), with
+        ``attrs["rows_in_file"]``: the accounting frame of the build report.
+    """
+    tidy = read_statistics(spec)
+    kept = tidy["value"].notna() | tidy["flag"].notna()
+    series = (tidy.drop_duplicates("row_number")[["row_number", "series_key"]]
+              .rename(columns={"series_key": "record_id"}).reset_index(drop=True))
+    series.attrs = {"rows_in_file": tidy.attrs["rows_in_file"]}
+    used = tidy.loc[kept, "row_number"].unique()
+    empty = series[~series["row_number"].isin(used)]
+    rejects = empty.assign(source=spec.name, reason="no_observations", detail=REJECT_REASONS["no_observations"])
+    table = tidy.loc[kept].drop(columns=["series_key"]).reset_index(drop=True)
+    table.insert(0, "source", pd.Series(spec.name, index=table.index, dtype="str"))
+    log.info("%s: %d series, %d observations, %d series without any", spec.name, len(series), len(table), len(empty))
+    return table, rejects[["source", "record_id", "row_number", "reason", "detail"]], series
+
+
 def _counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in values.fillna("ok").value_counts().sort_index().items()}
 
 
-def cleaning_counts(ids: pd.DataFrame, directory: pd.DataFrame) -> dict[str, dict[str, dict[str, int]]]:
-    """Per source, what cleaning found: VAT kinds, geography flags, ATECO flags (``ok`` = no flag)."""
-    out: dict[str, dict[str, dict[str, int]]] = {}
+def cleaning_counts(ids: pd.DataFrame, directory: pd.DataFrame,
+                    frames: dict[str, pd.DataFrame] | None = None) -> dict[str, dict[str, dict]]:
+    """Per source, what cleaning found: identifier kinds, geography flags, ATECO flags (``ok`` = no flag).
+
+    ``vat`` classifies the identifier used (the ``vat`` column, else ``tax_code``); it is
+    ``missing`` when the row has neither.  ``geo`` and ``ateco`` are left out for a source that
+    maps none of their fields.  ``decoded`` (sources with decoders): per field, the counts of
+    :func:`decode_fields`.
+    """
+    def blank(values: pd.Series) -> pd.Series:
+        return values.astype("str").fillna("").str.strip().eq("")
+
+    out: dict[str, dict[str, dict]] = {}
     for source, g in ids.groupby("source", sort=False):
-        out[str(source)] = {
-            "vat": _counts(g["vat_kind"].mask(g["vat_raw"].astype("str").str.strip().eq(""), "missing")),
-            "geo": _counts(g["geo_flag"]),
-        }
+        out[str(source)] = {"vat": _counts(g["vat_kind"].mask(blank(g["vat_raw"]) & blank(g["tax_code_raw"]),
+                                                              "missing"))}
+        if g["comune_raw"].notna().any() or g["province_raw"].notna().any():  # NA: not mapped, "": empty cell
+            out[str(source)]["geo"] = _counts(g["geo_flag"])
     for source, g in directory.groupby("source", sort=False):
-        out[str(source)]["ateco"] = _counts(g["ateco_flag"])
+        if frames is None or "ateco" in frames[str(source)].columns:
+            out[str(source)]["ateco"] = _counts(g["ateco_flag"])
+    for source, frame in (frames or {}).items():
+        if frame.attrs.get("decoded") and source in out:
+            out[source]["decoded"] = frame.attrs["decoded"]
     return out
 
 
@@ -499,12 +666,14 @@ def build_report(manifest: Manifest, frames: dict[str, pd.DataFrame], tables: di
         frame = frames[spec.name]
         rej = rejects[rejects["source"] == spec.name]
         lk = links[links["source"] == spec.name]
-        read = int(frame["row_number"].max()) if len(frame) else 0
-        used_name = used_tables[spec.kind]
-        if used_name is None:
+        read = rows_in_file(frame)
+        if spec.kind == STATISTICS_KIND:
+            observations = tables[f"statistics_{spec.name}"]
+            used = int(observations["row_number"].nunique())
+        elif used_tables[spec.kind] is None:
             used = int(lk["firm_id"].notna().sum())
         else:
-            used = int((tables[used_name]["source"] == spec.name).sum())
+            used = int((tables[used_tables[spec.kind]]["source"] == spec.name).sum())
         sources[spec.name] = {
             "kind": spec.kind,
             "path": spec.path.name,
@@ -517,6 +686,10 @@ def build_report(manifest: Manifest, frames: dict[str, pd.DataFrame], tables: di
             "balanced": read == used + int(len(rej)),
             "cleaning": (cleaning or {}).get(spec.name, {}),
         }
+        if spec.preset is not None:
+            sources[spec.name]["preset"] = spec.preset
+        if spec.kind == STATISTICS_KIND:
+            sources[spec.name]["observations"] = int(len(observations))
     return {
         "sources": sources,
         "firms_resolved": int(len(tables["firms"])),

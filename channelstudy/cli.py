@@ -136,7 +136,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     clustering = result.report.get("clustering", {})
     log.info("segments: %d firms classified; %s business-model clusters; weights for %d responses",
-             len(result.segments), clustering.get("n_components", "no"), int(result.weights["weight"].notna().sum()))
+             len(result.segments), clustering.get("n_clusters", "no"), int(result.weights["weight"].notna().sum()))
     table = run_catalogue(load_study(args.processed))
     write_catalogue(table, Path(args.tables) / "hypotheses.csv")
     log.info("hypotheses: %d tests, %d supported -> %s", len(table), int(table["supported"].sum()),

@@ -15,6 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS: tuple[str, ...] = ("directory", "survey", "vendor_roster", "pipeline")
+"""Kinds of *record* sources: their rows describe firms and are linked into ``firms.parquet``."""
+
+STATISTICS_KIND = "statistics"
+"""Kind of an aggregate-statistics source (a Eurostat bulk TSV): not linked into firms; its
+observations go to a tidy table ``statistics_<name>.parquet``.  Its fields are the dimensions
+of the file itself, so it maps no canonical fields (see :mod:`channelstudy.build`)."""
+
+SOURCE_KINDS: tuple[str, ...] = (*KINDS, STATISTICS_KIND)
+"""Every ``kind:`` a manifest source may have."""
 
 REVENUE_STREAMS: tuple[str, ...] = (
     "hw_resale",
@@ -79,7 +88,12 @@ _DIRECTORY_ONLY: tuple[Field, ...] = (
     Field("postcode", "str", "CAP, five digits."),
     Field("ateco", "str", "ATECO code in any edition or format (2007, 2022, 2025; dotted or compact)."),
     Field("employees", "float", "Persons employed (a number or a class range).", ">= 0"),
+    Field("employees_class", "str", "Class of persons employed as a range (`0-4`, `250+`); when `employees` is "
+          "not mapped, the class midpoint becomes `employees` (see the codebook of `firms`).", "e.g. 0-4, 5-9, 250+"),
     Field("revenue_eur", "float", "Annual turnover in euro (after `scale`).", ">= 0"),
+    Field("production_class", "str", "Class of the value of production (valore della produzione), euro range.",
+          "e.g. 0-100k, 100k-500k, 50M+"),
+    Field("capital_class", "str", "Class of the share capital, euro range.", "e.g. 1, 1-5k, 5M+"),
     Field("partner_type", "str", "Partner type declared by the source (free text).", "free text"),
     Field("founded", "int", "Year of foundation or registration.", "1900-2026"),
     Field("website", "str", "Website as written."),
@@ -153,11 +167,15 @@ PERSONAL_FIELDS: frozenset[str] = frozenset({"respondent_name", "respondent_emai
 """Fields that identify a person; read for accounting, never written to processed tables."""
 
 
+def _fields(kind: str) -> tuple[Field, ...]:
+    return () if kind == STATISTICS_KIND else FIELDS[kind]
+
+
 def field_names(kind: str) -> tuple[str, ...]:
-    """Canonical field names of a source kind, in codebook order."""
-    return tuple(f.name for f in FIELDS[kind])
+    """Canonical field names of a source kind, in codebook order (none for ``statistics``)."""
+    return tuple(f.name for f in _fields(kind))
 
 
 def required_fields(kind: str) -> tuple[str, ...]:
-    """Canonical fields that every source of ``kind`` must map."""
-    return tuple(f.name for f in FIELDS[kind] if f.required)
+    """Canonical fields that every source of ``kind`` must map (none for ``statistics``)."""
+    return tuple(f.name for f in _fields(kind) if f.required)

@@ -6,21 +6,35 @@ how to read it and which of its headers carry which canonical field (see
 
     sources:
       - name: analyst_a            # unique label, [a-z0-9_]+
-        kind: directory            # directory | survey | vendor_roster | pipeline
+        kind: directory            # directory | survey | vendor_roster | pipeline | statistics
         path: analyst_a.csv        # relative to the folder of sources.yml; must stay inside it
-        format: csv                # csv | xlsx | xls | sav | json | parquet (default: from the extension)
+        format: csv                # csv | xlsx | xls | sav | json | parquet | eurostat_tsv
+                                   # (default: from the extension)
         encoding: cp1252           # csv only; default utf-8
         delimiter: ";"             # csv only; default "," ("\\t" for .tsv)
         decimal: ","               # decimal mark of numbers in the source; default "."
-        sheet: Foglio1             # xlsx/xls; default the first sheet
+        sheet: Foglio1             # xlsx/xls; default the first sheet; * and ? are wildcards
+                                   # that must match exactly one sheet (STARTUP_*)
         wave: 2023                 # survey: constant wave when the file has none
         record_path: data.partners # json: dotted key of the record list in a top-level object
         constants: {vendor: Acme}  # constant canonical values for every row
-        preset: NAME               # defaults for the keys above from PRESETS (none registered yet)
+        preset: NAME               # defaults for kind and the keys here from a preset
         columns:                   # canonical field: source header, or {column: header, scale: k}
           record_id: Codice
           name: Ragione sociale
           revenue_eur: {column: "Fatturato (M EUR)", scale: 1000000}
+        options:                   # per-source cleaning options (all optional, see OPTION_KEYS)
+          ateco_edition: "2007"    # edition of the ateco codes: "2007" | "2022" | "2025" (default: inferred)
+          ateco_zeros_stripped: true   # compact codes lost their trailing zeros (6201 = 62.01.00)
+          prefer_declared_legal_form: true  # the legal_form column wins over a form read from the name
+          decoders: {employees_class: startup_employee_class}  # field: decoder (channelstudy.presets)
+          blank_reason: blank_row  # reject code of rows whose mapped cells are all empty
+          dedupe_by_name: false    # link rows without a province by name among themselves
+
+Presets (``preset: NAME``) are looked up in :data:`PRESETS` (registered at run time), then in the
+built-in :data:`channelstudy.presets.PRESETS` (``infocamere_startups``,
+``infocamere_startups_2025``, ``anac_awardees``, ``eurostat_tsv``).  A ``statistics`` source
+(format ``eurostat_tsv``) maps no columns: its dimensions come from the file.
 
 Every problem found stops the build with one :class:`ManifestError` whose message is a single
 line naming the manifest, the source and the field or key at fault, e.g.::
@@ -48,7 +62,8 @@ from typing import Any
 
 import yaml
 
-from channelstudy.fields import FIELDS, KINDS, field_names, required_fields
+from channelstudy import presets as builtin_presets
+from channelstudy.fields import FIELDS, SOURCE_KINDS, STATISTICS_KIND, field_names, required_fields
 
 MANIFEST_NAMES: tuple[str, ...] = ("sources.yml", "sources.yaml")
 """File names looked for when :func:`load_manifest` is given a folder."""
@@ -56,7 +71,10 @@ MANIFEST_NAMES: tuple[str, ...] = ("sources.yml", "sources.yaml")
 TOP_LEVEL_KEYS: frozenset[str] = frozenset({"sources"})
 """Keys allowed at the top of a manifest; anything else is rejected as a probable typo."""
 
-FORMATS: tuple[str, ...] = ("csv", "xlsx", "xls", "sav", "json", "parquet")
+FORMATS: tuple[str, ...] = ("csv", "xlsx", "xls", "sav", "json", "parquet", "eurostat_tsv")
+
+STATISTICS_FORMATS: tuple[str, ...] = ("eurostat_tsv",)
+"""Formats of ``statistics`` sources (and only of them)."""
 
 SOURCE_KEYS: tuple[str, ...] = (
     "name",
@@ -72,20 +90,38 @@ SOURCE_KEYS: tuple[str, ...] = (
     "constants",
     "columns",
     "preset",
+    "options",
 )
 """Keys a source entry may have; unknown keys are errors (with the closest key suggested)."""
 
-PRESET_KEYS: tuple[str, ...] = ("format", "encoding", "delimiter", "decimal", "sheet", "columns")
+PRESET_KEYS: tuple[str, ...] = (
+    "kind", "format", "encoding", "delimiter", "decimal", "sheet", "columns", "options",
+)
 """Keys a preset may give defaults for."""
 
 PRESETS: dict[str, dict[str, Any]] = {}
-"""Registry of named presets: ``name -> {key: default}`` with keys from :data:`PRESET_KEYS`.
+"""Run-time registry of named presets: ``name -> {key: default}`` with keys from :data:`PRESET_KEYS`.
 
-A source with ``preset: NAME`` starts from ``PRESETS[NAME]``; the source's own keys override
-the preset's.  ``columns`` merge field by field: the source's mappings are added to (or replace)
+Looked up before the built-in presets of :data:`channelstudy.presets.PRESETS` (a name here
+shadows a built-in one); empty unless a program registers presets.
+
+A source with ``preset: NAME`` starts from the preset; the source's own keys override the
+preset's.  ``columns`` merge field by field: the source's mappings are added to (or replace)
 the preset's, and ``field: null`` in the source drops a preset mapping its file lacks.
-Empty for now; a later issue adds entries.
+``options`` merge key by key, and ``options.decoders`` field by field (``field: null`` drops a
+preset decoder).  A source may repeat the preset's ``kind`` but not contradict it.
 """
+
+OPTION_KEYS: tuple[str, ...] = (
+    "ateco_edition", "ateco_zeros_stripped", "prefer_declared_legal_form", "decoders", "blank_reason",
+    "dedupe_by_name",
+)
+"""Keys of a source's (or preset's) ``options:``; see :class:`SourceOptions`."""
+
+ATECO_EDITIONS: tuple[str, ...] = ("2007", "2022", "2025")
+
+BLANK_REASONS: tuple[str, ...] = ("blank_row", "no_awardee")
+"""Reject codes a source may give to its rows whose mapped cells are all empty (``blank_reason``)."""
 
 KEY_FORMATS: dict[str, tuple[str, ...]] = {
     "encoding": ("csv",),
@@ -107,7 +143,7 @@ EXTENSION_FORMATS: dict[str, str] = {
 }
 """Format implied by a file extension when ``format:`` is omitted."""
 
-COMPRESSED_FORMATS: tuple[str, ...] = ("csv", "json")
+COMPRESSED_FORMATS: tuple[str, ...] = ("csv", "json", "eurostat_tsv")
 """Formats that may be read gzip-compressed (``.csv.gz``, ``.tsv.gz``, ``.json.gz``, ``.jsonl.gz``)."""
 
 SCALABLE_DTYPES: frozenset[str] = frozenset({"int", "float", "share"})
@@ -187,6 +223,40 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
+class SourceOptions:
+    """Per-source cleaning options (``options:`` of a source or preset), all off by default.
+
+    Attributes
+    ----------
+    ateco_edition
+        Edition the source's ATECO codes are written in (``"2007"``, ``"2022"``, ``"2025"``), or
+        ``None`` to infer it per code (:func:`channelstudy.clean.ateco.clean_ateco`).
+    ateco_zeros_stripped
+        Compact codes lost their trailing zeros (``6201`` = 62.01.00), as in the Registro
+        Imprese startup list.
+    prefer_declared_legal_form
+        The mapped ``legal_form`` column wins over a legal form read from the name (by default
+        the name's wins and the column fills in where the name has none).
+    decoders
+        ``{field: decoder name}``: text decoders of :data:`channelstudy.presets.DECODERS`
+        applied to mapped fields before cleaning (fields not mapped are ignored).
+    blank_reason
+        Reject code of rows whose mapped cells are all empty (one of :data:`BLANK_REASONS`).
+    dedupe_by_name
+        Records of this source without a province are compared by name among themselves (as
+        if the source were one province), so that a list without the firms' location, such as
+        ANAC awardees, is still de-duplicated by name; the link guards still apply.
+    """
+
+    ateco_edition: str | None = None
+    ateco_zeros_stripped: bool = False
+    prefer_declared_legal_form: bool = False
+    decoders: Mapping[str, str] = field(default_factory=dict)
+    blank_reason: str = "blank_row"
+    dedupe_by_name: bool = False
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """One validated source of a manifest.
 
@@ -195,7 +265,7 @@ class SourceSpec:
     name
         Unique label, ``[a-z0-9_]+``.
     kind
-        One of :data:`channelstudy.fields.KINDS`.
+        One of :data:`channelstudy.fields.SOURCE_KINDS`.
     path
         Absolute, resolved path of the file (inside the manifest folder).
     format
@@ -218,6 +288,8 @@ class SourceSpec:
         The mapped fields, in manifest order.
     preset
         Name of the preset the source started from, or ``None``.
+    options
+        Per-source cleaning options (:class:`SourceOptions`).
     origin
         The manifest file the source came from (used in error messages), or ``None``.
     """
@@ -235,6 +307,7 @@ class SourceSpec:
     constants: Mapping[str, str] = field(default_factory=dict)
     columns: tuple[ColumnSpec, ...] = ()
     preset: str | None = None
+    options: SourceOptions = field(default_factory=SourceOptions)
     origin: Path | None = None
 
     @property
@@ -461,43 +534,79 @@ def _check_keys(ctx: _Context, raw: Mapping[str, Any]) -> None:
             raise ctx.error(f"unknown key{hint} (keys: {', '.join(SOURCE_KEYS)})", key=str(key))
 
 
+def known_presets() -> dict[str, dict[str, Any]]:
+    """Every preset a source may name: the built-in ones, shadowed by those registered in :data:`PRESETS`."""
+    return {**builtin_presets.PRESETS, **PRESETS}
+
+
+def _merge_fieldwise(base: Mapping[str, Any] | None, own: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``base`` updated by ``own``; ``field: None`` in ``own`` drops the field from ``base``."""
+    merged = dict(base or {})
+    for name, value in (own or {}).items():
+        if value is None and name in merged:
+            del merged[name]
+        else:
+            merged[name] = value
+    return merged
+
+
+def _check_mapping(ctx: _Context, raw: Mapping[str, Any], key: str, what: str) -> Mapping[str, Any] | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, Mapping):
+        raise ctx.error(f"must be a mapping of {what}, got {_yaml_type(value)}", key=key)
+    return value
+
+
+def _merge_options(preset: Mapping[str, Any] | None, own: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Preset options updated key by key by the source's; ``decoders`` merge field by field."""
+    merged = dict(preset or {})
+    for key, value in (own or {}).items():
+        if key == "decoders" and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge_fieldwise(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def _apply_preset(ctx: _Context, raw: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
     """Merge the source's preset under its own keys; also return the keys the source set itself."""
     own = frozenset(raw)
     preset_name = _require_text(ctx, raw, "preset")
-    columns = raw.get("columns")
-    if columns is not None and not isinstance(columns, Mapping):
-        raise ctx.error(f"must be a mapping of field: header, got {_yaml_type(columns)}", key="columns")
+    columns = _check_mapping(ctx, raw, "columns", "field: header")
+    options = _check_mapping(ctx, raw, "options", "option: value")
     if preset_name is None:
         return dict(raw), own
-    if preset_name not in PRESETS:
-        known = ", ".join(sorted(PRESETS)) or "none registered"
+    presets = known_presets()
+    if preset_name not in presets:
+        known = ", ".join(sorted(presets)) or "none registered"
         raise ctx.error(
-            f"unknown preset {preset_name!r}{_did_you_mean(preset_name, list(PRESETS))} (presets: {known})",
+            f"unknown preset {preset_name!r}{_did_you_mean(preset_name, list(presets))} (presets: {known})",
             key="preset",
         )
-    preset = PRESETS[preset_name]
+    preset = presets[preset_name]
     bad = [k for k in preset if k not in PRESET_KEYS]
     if bad:
         raise ctx.error(f"preset {preset_name!r} has unsupported key {bad[0]!r}", key="preset")
-    merged = {k: v for k, v in preset.items() if k != "columns"}
+    if "kind" in raw and "kind" in preset and raw["kind"] != preset["kind"]:
+        raise ctx.error(
+            f"preset {preset_name!r} is for {preset['kind']!r} sources, not {raw['kind']!r} "
+            f"(drop kind: or the preset)",
+            key="kind",
+        )
+    merged = {k: v for k, v in preset.items() if k not in ("columns", "options")}
     merged.update(raw)
-    merged_columns = dict(preset.get("columns") or {})
-    for name, header in (columns or {}).items():
-        if header is None and name in merged_columns:
-            del merged_columns[name]
-        else:
-            merged_columns[name] = header
-    merged["columns"] = merged_columns
+    merged["columns"] = _merge_fieldwise(preset.get("columns"), columns)
+    merged["options"] = _merge_options(preset.get("options"), options)
     return merged, own
 
 
 def _check_kind(ctx: _Context, raw: Mapping[str, Any]) -> str:
     kind = _require_text(ctx, raw, "kind", required=True)
     assert kind is not None
-    if kind not in KINDS:
+    if kind not in SOURCE_KINDS:
         raise ctx.error(
-            f"unknown kind {kind!r}{_did_you_mean(kind, KINDS)} (kinds: {', '.join(KINDS)})", key="kind"
+            f"unknown kind {kind!r}{_did_you_mean(kind, SOURCE_KINDS)} (kinds: {', '.join(SOURCE_KINDS)})",
+            key="kind",
         )
     return kind
 
@@ -706,6 +815,90 @@ def _check_constants(
     return out
 
 
+def _check_statistics(ctx: _Context, raw: Mapping[str, Any], kind: str, fmt: str) -> None:
+    """A ``statistics`` source reads a statistics format and maps nothing; those formats need that kind."""
+    if kind == STATISTICS_KIND and fmt not in STATISTICS_FORMATS:
+        raise ctx.error(
+            f"kind 'statistics' reads {', '.join(STATISTICS_FORMATS)} files, not {fmt} "
+            f"(set format: eurostat_tsv, or preset: eurostat_tsv)",
+            key="format",
+        )
+    if fmt in STATISTICS_FORMATS and kind != STATISTICS_KIND:
+        raise ctx.error(f"{fmt} files are read by kind 'statistics' sources, not {kind!r}", key="kind")
+    if kind == STATISTICS_KIND:
+        for key in ("columns", "constants", "options"):
+            if raw.get(key):
+                raise ctx.error(
+                    "a statistics source maps no fields: its dimensions come from the file", key=key
+                )
+
+
+def _check_bool(ctx: _Context, options: Mapping[str, Any], key: str) -> bool:
+    value = options.get(key, False)
+    if not isinstance(value, bool):
+        raise ctx.error(f"options.{key} must be true or false, got {_yaml_type(value)} {value!r}", key="options")
+    return value
+
+
+def _check_ateco_edition(ctx: _Context, options: Mapping[str, Any]) -> str | None:
+    edition = options.get("ateco_edition")
+    if edition is None:
+        return None
+    text = str(edition) if isinstance(edition, int | str) and not isinstance(edition, bool) else None
+    if text not in ATECO_EDITIONS:
+        raise ctx.error(
+            f"options.ateco_edition must be one of {', '.join(ATECO_EDITIONS)}, got {edition!r}", key="options"
+        )
+    return text
+
+
+def _check_decoders(ctx: _Context, options: Mapping[str, Any], kind: str) -> dict[str, str]:
+    decoders = options.get("decoders") or {}
+    if not isinstance(decoders, Mapping):
+        raise ctx.error(f"options.decoders must be a mapping of field: decoder, got {_yaml_type(decoders)}",
+                        key="options")
+    known = builtin_presets.DECODERS
+    out = {}
+    for name, decoder in decoders.items():
+        if decoder is None:
+            continue
+        if name not in field_names(kind):
+            raise _unknown_field_error(ctx, name, kind)
+        if decoder not in known:
+            raise ctx.error(
+                f"unknown decoder {decoder!r}{_did_you_mean(str(decoder), list(known))} "
+                f"(decoders: {', '.join(known)})",
+                field=str(name),
+            )
+        out[str(name)] = str(decoder)
+    return out
+
+
+def _check_options(ctx: _Context, raw: Mapping[str, Any], kind: str, mapped: Sequence[str]) -> SourceOptions:
+    """Validate ``options:``; decoders of fields the source does not map are dropped."""
+    options = raw.get("options") or {}
+    if not isinstance(options, Mapping):
+        raise ctx.error(f"must be a mapping of option: value, got {_yaml_type(options)}", key="options")
+    for key in options:
+        if key not in OPTION_KEYS:
+            hint = _did_you_mean(str(key), OPTION_KEYS)
+            raise ctx.error(f"unknown option {key!r}{hint} (options: {', '.join(OPTION_KEYS)})", key="options")
+    blank_reason = options.get("blank_reason", "blank_row")
+    if blank_reason not in BLANK_REASONS:
+        raise ctx.error(
+            f"options.blank_reason must be one of {', '.join(BLANK_REASONS)}, got {blank_reason!r}", key="options"
+        )
+    decoders = _check_decoders(ctx, options, kind)
+    return SourceOptions(
+        ateco_edition=_check_ateco_edition(ctx, options),
+        ateco_zeros_stripped=_check_bool(ctx, options, "ateco_zeros_stripped"),
+        prefer_declared_legal_form=_check_bool(ctx, options, "prefer_declared_legal_form"),
+        decoders={name: decoder for name, decoder in decoders.items() if name in mapped},
+        blank_reason=blank_reason,
+        dedupe_by_name=_check_bool(ctx, options, "dedupe_by_name"),
+    )
+
+
 def _check_required(ctx: _Context, kind: str, provided: set[str]) -> None:
     for name in required_fields(kind):
         if name not in provided:
@@ -731,11 +924,13 @@ def _parse_source(ctx: _Context, raw: Any, seen: Mapping[str, int], check_files:
     path = _check_path(ctx, merged, check_files)
     fmt = _check_format(ctx, merged, path)
     merged = _check_format_keys(ctx, merged, own, fmt)
+    _check_statistics(ctx, merged, kind, fmt)
     wave = _check_wave(ctx, merged, kind)
     columns = _check_columns(ctx, merged, kind)
     mapped = [c.field for c in columns]
     constants = _check_constants(ctx, merged, kind, mapped, wave)
     _check_required(ctx, kind, set(mapped) | set(constants) | ({"wave"} if wave is not None else set()))
+    options = _check_options(ctx, merged, kind, [*mapped, *constants])
     return SourceSpec(
         name=ctx.source,
         kind=kind,
@@ -750,6 +945,7 @@ def _parse_source(ctx: _Context, raw: Any, seen: Mapping[str, int], check_files:
         constants=constants,
         columns=columns,
         preset=merged.get("preset"),
+        options=options,
         origin=ctx.manifest,
     )
 
@@ -813,13 +1009,16 @@ def load_manifest(path_or_dir: str | Path, check_files: bool = True) -> Manifest
     ManifestError
         On the first problem, with a one-line message naming the source and the field or key:
         YAML syntax (with line and column), duplicate YAML keys, top-level shape, source name
-        (pattern, uniqueness), unknown source keys (closest key suggested), unknown preset,
-        kind, format (or an extension that does not imply one), a path outside the manifest
+        (pattern, uniqueness), unknown source keys (closest key suggested), unknown preset
+        or a kind contradicting it, kind, format (or an extension that does not imply one), a
+        statistics source with columns or a non-statistics format, a path outside the manifest
         folder (after resolving ``..`` and symlinks) or missing, encoding not a Python codec,
         delimiter not one character, decimal not ``.``/``,``, wave not an integer, a key that
         does not apply to the format or kind, unknown canonical fields (closest suggested),
-        bad ``scale``, constants clashing with columns, missing required fields, and (with
-        ``check_files``) mapped headers absent from the file.
+        bad ``scale``, constants clashing with columns, missing required fields, bad
+        ``options`` (unknown option or decoder, ATECO edition, blank reason, a non-boolean
+        switch), and (with ``check_files``) mapped headers absent from the file, or a sheet
+        pattern matching no sheet or several.
     """
     manifest = find_manifest(path_or_dir).resolve()
     root = manifest.parent

@@ -32,6 +32,9 @@ Headers
 manifest goes through :func:`channelstudy.manifest.normalise_header` (whitespace collapsed),
 so ``"1° req. (6)"`` in a manifest matches the header cell ``"1° req.\\n(6)"``.
 
+Statistics sources (``kind: statistics``, a Eurostat bulk TSV) are not read into canonical
+fields: :func:`read_statistics` returns their tidy observations (see :mod:`channelstudy.eurostat`).
+
 Known quirk handled here: python-calamine (0.9) decodes the strings of some BIFF8 ``.xls``
 files stored as UTF-16 one byte per character, giving ``"d\\x00e\\x00n\\x00..."`` (calamine
 issues #229, #326, #468).  Such strings are repaired (see :func:`repair_calamine_utf16`).
@@ -43,6 +46,7 @@ import codecs
 import csv
 import datetime as dt
 import decimal as decimal_module
+import fnmatch
 import gzip
 import io
 import json
@@ -292,18 +296,39 @@ def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[i
 # --- spreadsheets --------------------------------------------------------------------------
 
 
+def pick_sheet(spec: SourceSpec, names: Sequence[str]) -> str:
+    """The sheet to read: ``spec.sheet`` (``*`` and ``?`` are wildcards), else the first one.
+
+    A pattern must match exactly one sheet (Excel forbids ``*`` and ``?`` in sheet names, so a
+    name with them can only be a pattern): ``STARTUP_*`` finds ``STARTUP_01052017``.
+
+    Raises
+    ------
+    ManifestError
+        No sheet of that name, or a pattern matching none or several sheets.
+    """
+    shown = ", ".join(repr(n) for n in names)
+    if spec.sheet is None:
+        if not names:
+            raise spec.error(f"{spec.path.name} has no sheets", key="sheet")
+        return names[0]
+    if not any(c in spec.sheet for c in "*?"):
+        if spec.sheet not in names:
+            raise spec.error(f"sheet {spec.sheet!r} not found in {spec.path.name} (sheets: {shown})", key="sheet")
+        return spec.sheet
+    hits = [n for n in names if fnmatch.fnmatchcase(n, spec.sheet)]
+    if len(hits) != 1:
+        what = "no sheet" if not hits else f"{len(hits)} sheets"
+        raise spec.error(f"pattern {spec.sheet!r} matches {what} of {spec.path.name} (sheets: {shown})", key="sheet")
+    return hits[0]
+
+
 def _sheet_rows(spec: SourceSpec) -> list[list[Any]]:
     """All rows of the source's sheet, from the first non-empty row, as calamine returns them."""
     from python_calamine import CalamineWorkbook
 
     with CalamineWorkbook.from_path(spec.path) as book:
-        names = book.sheet_names
-        name = spec.sheet or (names[0] if names else None)
-        if name not in names:
-            shown = ", ".join(repr(n) for n in names)
-            raise spec.error(
-                f"sheet {spec.sheet!r} not found in {spec.path.name} (sheets: {shown})", key="sheet"
-            )
+        name = pick_sheet(spec, book.sheet_names)
         rows = book.get_sheet_by_name(name).to_python()
     if not rows:
         raise spec.error(f"sheet {name!r} of {spec.path.name} is empty (no header row)", key="sheet")
@@ -460,6 +485,63 @@ def _parquet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequen
     )
 
 
+# --- eurostat bulk tsv (statistics sources) ------------------------------------------------
+
+
+def _eurostat_header(spec: SourceSpec) -> list[str]:
+    """Header cells of a Eurostat bulk TSV, checked: the packed key dimensions, then the periods."""
+    from channelstudy.eurostat import split_packed_header
+
+    with _open_binary(spec.path) as raw:
+        line = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="").readline()
+    cells = line.rstrip("\r\n").split("\t")
+    if not line or len(cells) < 2:
+        raise spec.error(f"{spec.path.name} is not a Eurostat bulk TSV (no tab-separated header line)", key="path")
+    return [*split_packed_header(cells[0]), *(c.strip() for c in cells[1:])]
+
+
+def _no_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    raise spec.error(f"a {spec.format} file is read with read_statistics, not read_source", key="format")
+
+
+def read_statistics(spec: SourceSpec) -> pd.DataFrame:
+    """Read a ``statistics`` source (a Eurostat bulk TSV) into a tidy table, every cell kept.
+
+    Parameters
+    ----------
+    spec
+        A validated source of kind ``statistics`` (format ``eurostat_tsv``).
+
+    Returns
+    -------
+    DataFrame
+        :func:`channelstudy.eurostat.read_eurostat_tsv` with ``drop_missing=False`` (one row per
+        series and period, ``:`` cells included), preceded by ``row_number`` (int64, the 1-based
+        data row of the series in the file) and ``series_key`` (the series' codes comma-joined,
+        e.g. ``A,GE10,C10-S951_X_K,E_CC,PC_ENT,IT``).  ``attrs["rows_in_file"]`` is the number of
+        data rows (series).
+
+    Raises
+    ------
+    ManifestError
+        Missing file, or a file that is not a Eurostat bulk TSV (one line naming the source).
+    """
+    from channelstudy.eurostat import read_eurostat_tsv
+
+    _check_file(spec)
+    with _reading(spec):
+        tidy = read_eurostat_tsv(spec.path, drop_missing=False)
+    n_series, n_periods = int(tidy.attrs["n_series"]), int(tidy.attrs["n_periods"])
+    dimensions = [c for c in tidy.columns if c not in ("time", "value", "flag")]
+    series = np.repeat(np.arange(1, n_series + 1, dtype="int64"), n_periods)
+    key = tidy[dimensions[0]].astype("str")
+    for name in dimensions[1:]:
+        key = key + "," + tidy[name].astype("str")
+    out = pd.concat([pd.DataFrame({"row_number": series, "series_key": key.astype(TEXT_DTYPE)}), tidy], axis=1)
+    out.attrs = {"rows_in_file": n_series}
+    return out
+
+
 # --- entry points --------------------------------------------------------------------------
 
 _HEADER_READERS: dict[str, Callable[[SourceSpec], list[str]]] = {
@@ -469,6 +551,7 @@ _HEADER_READERS: dict[str, Callable[[SourceSpec], list[str]]] = {
     "json": _json_header,
     "sav": _sav_header,
     "parquet": _parquet_header,
+    "eurostat_tsv": _eurostat_header,
 }
 
 _COLUMN_READERS: dict[str, Callable[[SourceSpec, Sequence[str], Sequence[int]], pd.DataFrame]] = {
@@ -478,6 +561,7 @@ _COLUMN_READERS: dict[str, Callable[[SourceSpec, Sequence[str], Sequence[int]], 
     "json": _json_columns,
     "sav": _sav_columns,
     "parquet": _parquet_columns,
+    "eurostat_tsv": _no_columns,
 }
 
 
@@ -492,7 +576,8 @@ def read_header(spec: SourceSpec) -> list[str]:
     CSV: the first record; xlsx/xls: the first non-empty row of the sheet; JSON: the keys of
     the flattened records (first-seen order, nested keys dotted); sav: variable names;
     parquet: column names.  Cheap for csv (reads one record), sav and parquet (metadata); the
-    spreadsheet and JSON readers parse the whole file.
+    spreadsheet and JSON readers parse the whole file.  Eurostat bulk TSV: the key dimensions
+    unpacked from the first cell, then the periods (first line only).
 
     Raises
     ------
@@ -522,7 +607,8 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
         field_names`).  Unmapped source columns are dropped.  Every column but
         ``row_number`` has dtype ``str`` with ``""`` for empty cells; numbers are not parsed
         (``spec.scales`` says what to multiply them by once cleaned).  Records whose mapped
-        cells are all empty are left out.
+        cells are all empty are left out; ``attrs["rows_in_file"]`` counts every data record
+        of the file, those included (trailing ones too).
 
     Raises
     ------
@@ -559,4 +645,6 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
             out[name] = pd.Series(constants[name], index=kept.index, dtype=TEXT_DTYPE)
     frame = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()})
     text_columns = [c for c in frame.columns if c != "row_number"]
-    return frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
+    frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
+    frame.attrs = {"rows_in_file": len(table)}
+    return frame

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from channelstudy.eurostat import FLAG_MEANINGS
 from channelstudy.fields import FIELDS, LIKERT_ITEMS, PARTNER_TYPES, REVENUE_STREAM_LABELS, REVENUE_STREAMS
+from channelstudy.presets import DECODERS
 from channelstudy.reference.comuni import MACRO_AREAS
 
 LEGAL_FORMS = ("SRL", "SRLS", "SPA", "SAPA", "SAS", "SNC", "COOP", "DI", "FOREIGN", "OTHER")
@@ -67,12 +69,24 @@ FIRMS = pa.DataFrameSchema(
         "ateco_2025": _col("str", "ATECO 2025 code, dotted (deepest level known without ambiguity).",
                            pa.Check.str_matches(r"^\d{2}(\.\d{1,2}){0,2}$")),
         "ateco_2025_title": _col("str", "ATECO 2025 title (Italian)."),
-        "employees": _nonneg("Float64", "Persons employed (median over the firm's records)."),
+        "employees": _nonneg("Float64", "Persons employed (median over the firm's records); a source giving only a "
+                                        "class contributes the class midpoint (`0-4` -> 2, `10-19` -> 14.5, open top "
+                                        "class `250+` -> 250), see `employees_class`."),
         "revenue_eur": _nonneg("Float64", "Turnover in euro (median over the firm's records)."),
         "size_class": _col("str", "EU SME size class (Recommendation 2003/361/EC) from persons employed and "
                                   "turnover; null when both are unknown.", _isin(SIZE_CLASSES)),
+        "employees_class": _col("str", "Class of persons employed as given by a source (range, e.g. `0-4`, `250+`), "
+                                       "most frequent over the firm's directory records.",
+                                _isin(DECODERS["startup_employee_class"].labels)),
+        "production_class": _col("str", "Class of the value of production (valore della produzione), euro range "
+                                        "(e.g. `0-100k`, `50M+`).", _isin(DECODERS["startup_production_class"].labels)),
+        "capital_class": _col("str", "Class of the share capital, euro range (`1` = one euro, `1-5k` ... `5M+`).",
+                              _isin(DECODERS["startup_capital_class"].labels)),
         "partner_type": _col("str", "Partner type declared by the sources (majority of mapped labels).",
                              _isin(PARTNER_TYPES)),
+        "partner_type_votes": _col("str", "Declared partner-type labels of all the firm's records with their counts, "
+                                          "most frequent first (e.g. `reseller:3;isv:1`).",
+                                   pa.Check.str_matches(r"^([a-z_]+:\d+)(;[a-z_]+:\d+)*$")),
         "n_records": _col("int64", "Number of input records linked to the firm.", pa.Check.ge(1), nullable=False),
         "sources": _col("str", "Sources that list the firm, ';'-joined.", nullable=False),
     },
@@ -182,6 +196,47 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "rejects": REJECTS,
 }
 
+STATISTICS_PREFIX = "statistics_"
+"""Tables of statistics sources are named ``statistics_<source name>``."""
+
+_FLAG_PATTERN = rf"^[{''.join(sorted(FLAG_MEANINGS))}]+$"
+
+
+def statistics_columns(time_dtype: str = "int64") -> dict[str, pa.Column]:
+    """The fixed columns of a ``statistics_<name>`` table (the dimension columns come in between)."""
+    return {
+        "source": _col("str", "Source name in sources.yml.", nullable=False),
+        "row_number": _col("int64", "1-based data row of the series in the file.", pa.Check.ge(1), nullable=False),
+        "time": _col(time_dtype, "Period: the year (int) when every period of the file is a year, else the period "
+                                 "text (`2020Q1`, `2020-01`)." , nullable=False),
+        "value": _col("Float64", "Observation; null when not available (`:`), then `flag` says why."),
+        "flag": _col("str", "Eurostat flags, letters joined (" + ", ".join(f"`{k}` {v}" for k, v in FLAG_MEANINGS.items())
+                     + "); null when none.", pa.Check.str_matches(_FLAG_PATTERN)),
+    }
+
+
+def statistics_schema(dimensions: list[str], time_dtype: str = "int64") -> pa.DataFrameSchema:
+    """Schema of one statistics table: ``source``, ``row_number``, the dimensions (text), ``time``, ``value``, ``flag``."""
+    fixed = statistics_columns(time_dtype)
+    columns = {"source": fixed["source"], "row_number": fixed["row_number"],
+               **{d: _col("str", f"Dimension `{d}` of the series (code as in the file).", nullable=False)
+                  for d in dimensions},
+               "time": fixed["time"], "value": fixed["value"], "flag": fixed["flag"]}
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, name="statistics",
+                              description="One row per series and period of a statistics source (Eurostat bulk TSV) "
+                                          "with a value or a flag.", unique=["row_number", "time"])
+
+
+def schema_for(name: str, table: pd.DataFrame | None = None) -> pa.DataFrameSchema:
+    """The schema of an output table: :data:`SCHEMAS` ``[name]``, or for ``statistics_<source>`` one built
+    from the table's dimension columns (those between ``row_number`` and ``time``)."""
+    if name in SCHEMAS or not name.startswith(STATISTICS_PREFIX) or table is None:
+        return SCHEMAS[name]
+    columns = list(table.columns)
+    dimensions = columns[columns.index("row_number") + 1:columns.index("time")]
+    time_dtype = "int64" if pd.api.types.is_integer_dtype(table["time"].dtype) else "str"
+    return statistics_schema(dimensions, time_dtype)
+
 
 def _allowed(column: pa.Column) -> str:
     parts = []
@@ -217,6 +272,15 @@ def codebook_markdown(reject_reasons: dict[str, str] | None = None) -> str:
             type_name = "text" if "str" in str(column.dtype) else str(column.dtype)
             lines.append(f"| `{col_name}` | {type_name} | {'yes' if column.nullable else 'no'} | "
                          f"{column.description} | {_allowed(column)} |")
+    lines += ["", f"### `{STATISTICS_PREFIX}<source>.parquet`", "",
+              "One per `kind: statistics` source (a Eurostat bulk TSV): one row per series and period with a value "
+              "or a flag (cells `:` without a flag are dropped). The columns between `row_number` and `time` are the "
+              "dimensions of the file, in its order (text codes, e.g. `freq`, `size_emp`, `nace_r2`, `indic_is`, "
+              "`unit`, `geo`).", "",
+              "| column | type | nullable | meaning | allowed values |", "|---|---|---|---|---|"]
+    for col_name, column in statistics_columns().items():
+        lines.append(f"| `{col_name}` | {'text' if 'str' in str(column.dtype) else str(column.dtype)} | "
+                     f"{'yes' if column.nullable else 'no'} | {column.description} | {_allowed(column)} |")
     if reject_reasons:
         lines += ["", "### Reject reasons", "", "| reason | meaning |", "|---|---|"]
         lines += [f"| `{code}` | {text} |" for code, text in sorted(reject_reasons.items())]
@@ -226,6 +290,10 @@ def codebook_markdown(reject_reasons: dict[str, str] | None = None) -> str:
                   "|---|---|---|---|---|"]
         lines += [f"| `{f.name}` | {f.dtype} | {'yes' if f.required or f.name == 'name' else 'no'} | {f.meaning} | "
                   f"{f.allowed} |" for f in fields]
+    lines += ["", "### `kind: statistics`", "", "No `columns:`: a Eurostat bulk TSV (`format: eurostat_tsv`, or "
+              "`preset: eurostat_tsv`) carries its own dimensions.", ""]
+    lines += ["## Decoders (`options: {decoders: {field: decoder}}`)", "", "| decoder | what it does |", "|---|---|"]
+    lines += [f"| `{d.name}` | {d.meaning} |" for d in DECODERS.values()]
     return "\n".join(lines) + "\n"
 
 

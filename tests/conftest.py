@@ -21,3 +21,40 @@ def realdata() -> Path:
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent: real-file tests need it (set CHANNELSTUDY_REALDATA)")
     return folder
+
+
+@pytest.fixture(scope="session")
+def built_world(tmp_path_factory: pytest.TempPathFactory):
+    """The default simulated world, simulated and built once per test session (per xdist worker).
+
+    Returns ``(root, build_result)``: ``root/raw``, ``root/truth`` and ``root/processed``.
+    """
+    from channelstudy.build import build
+    from channelstudy.simulate import simulate
+
+    root = tmp_path_factory.mktemp("default_world_built")
+    simulate(root / "raw", truth_out=root / "truth")
+    return root, build(root / "raw", root / "processed")
+
+
+@pytest.fixture(scope="session")
+def analyzed_world(built_world, tmp_path_factory: pytest.TempPathFactory):
+    """The default world after the analysis stage, in its own copy of the processed folder.
+
+    Returns ``(root, analyzed_dir, analyze_result)``.
+    """
+    import shutil
+
+    from channelstudy.analyze import analyze
+
+    root, _ = built_world
+    analyzed = tmp_path_factory.mktemp("analyzed")
+    for path in (root / "processed").iterdir():
+        shutil.copy2(path, analyzed / path.name)
+    return root, analyzed, analyze(analyzed, tables_dir=analyzed / "tables")
+
+
+def true_firm_keys(links, truth_records):
+    """Map each resolved firm_id to the true firm_key most of its records belong to."""
+    joined = links.merge(truth_records, on=["source", "row_number"])
+    return joined.groupby("firm_id")["firm_key"].agg(lambda s: s.mode().iloc[0])

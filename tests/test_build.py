@@ -17,16 +17,12 @@ from channelstudy.build import REJECT_REASONS, BuildConfig, build
 from channelstudy.link import pairwise_quality
 from channelstudy.manifest import ManifestError
 from channelstudy.schemas import SCHEMAS
-from channelstudy.simulate import simulate
 
 
 @pytest.fixture(scope="module")
-def default_build(tmp_path_factory: pytest.TempPathFactory):
-    """The default simulated world, built once for this module."""
-    root = tmp_path_factory.mktemp("default")
-    simulate(root / "raw", truth_out=root / "truth")
-    result = build(root / "raw", root / "processed")
-    return root, result
+def default_build(built_world):
+    """The default simulated world, built (shared session fixture)."""
+    return built_world
 
 
 def _raw_row_counts(raw: Path) -> dict[str, int]:

@@ -253,11 +253,18 @@ def yes_no(value: object) -> bool | None:
     return answer
 
 
+NONE_SELECTED: frozenset[str] = frozenset({"nessuna", "nessuno", "none", "nothing", "-"})
+"""Answers meaning "none of the options": an explicit empty selection (``""``), not a missing answer."""
+
+
 def split_multi(value: object, sep: str | None = None) -> str | None:
     """Canonical text of a multi-select answer (see the module docstring); ``None`` if empty.
 
-    >>> split_multi("Security / Cloud;;security"), split_multi("a, b", sep=";")
-    ('cloud;security', 'a, b')
+    An answer that is only "Nessuna" / "None" (:data:`NONE_SELECTED`) is an explicit empty
+    selection and gives ``""``; a blank cell is a missing answer and gives ``None``.
+
+    >>> split_multi("Security / Cloud;;security"), split_multi("a, b", sep=";"), split_multi("Nessuna")
+    ('cloud;security', 'a, b', '')
     """
     if not isinstance(value, str):
         if value is None or pd.isna(value):
@@ -265,6 +272,8 @@ def split_multi(value: object, sep: str | None = None) -> str | None:
         value = str(value)
     parts = value.split(sep) if sep is not None else _MULTI_SEP.split(value)
     items = sorted({re.sub(r"\s+", " ", p).strip().lower() for p in parts} - {""})
+    if items and set(items) <= NONE_SELECTED:
+        return ""
     return ";".join(items) or None
 
 

@@ -64,6 +64,20 @@ def _hhi_by_type(partners: pd.DataFrame) -> dict[str, float]:
     return {t: round(float(v), 6) for t, v in (shares**2).groupby(partners["partner_type"]).sum().items()}
 
 
+def _jv_outside_share(world: World) -> float:
+    """Expected share of JV deals whose customer is outside the JV parents' alliance pipeline."""
+    deals = world.deals
+    jv_deals = deals[deals["relationship"] == "joint_venture"]
+    jv_firm = sorted(set(jv_deals["firm_key"]) - set(deals.loc[deals["relationship"] != "joint_venture", "firm_key"]))
+    parents = sorted(set(jv_deals["firm_key"]) - set(jv_firm))
+    alliance = deals[deals["relationship"] == "alliance"]
+    both = alliance.groupby("deal_id")["firm_key"].agg(set)
+    parent_deals = both[both.map(lambda s: set(parents) <= s)].index
+    in_alliance = alliance.loc[alliance["deal_id"].isin(parent_deals), "customer_id"].nunique()
+    p_new = world.config.effects.h9_jv_new_customer_share
+    return round(p_new * (1 - in_alliance / world.config.n_customers), 6)
+
+
 def _micro_turnover_share(firms: pd.DataFrame) -> float:
     partners = firms[firms["partner_type"] != "platform_vendor"]
     micro = partners["employees"] < 10
@@ -123,7 +137,11 @@ def planted_effects(world: World) -> dict[str, dict]:
         "H9": effect("Leads define channel relations, co-worked opportunities alliances; a JV widens an alliance.",
                      "share of pipeline items that are leads, channel minus alliance",
                      e.h9_lead_share_channel - e.h9_lead_share_alliance, 0.0, "greater", "share",
-                     jv_new_customer_share=e.h9_jv_new_customer_share),
+                     jv_new_customer_share=e.h9_jv_new_customer_share,
+                     jv_outside_alliance_share_expected=_jv_outside_share(world),
+                     jv_note="a JV deal's customer is drawn from all customers with probability "
+                             "jv_new_customer_share, and may still fall in the parents' alliance pipeline by chance; "
+                             "jv_outside_alliance_share_expected is the observable share"),
     }
 
 

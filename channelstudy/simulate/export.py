@@ -293,7 +293,8 @@ def render_survey_wave(rng: np.random.Generator, world: World, wave: int) -> Raw
     revenue = resp["revenue_eur"].to_numpy() * rng.lognormal(0, 0.05, n)
     revenue = np.where(rng.random(n) < m.revenue_unit_error, revenue / 1000, revenue)
     mix = _survey_mix(rng, resp[[f"mix_{s}" for s in REVENUE_STREAMS]].to_numpy(), m.mix_out_of_tolerance, 0.02)
-    certs = [c.replace(";", rng.choice([";", ", ", " / "])) for c in resp["certifications"]]
+    certs = [c.replace(";", rng.choice([";", ", ", " / "])) if c else ("Nessuna" if lg == "it" else "None")
+             for c, lg in zip(resp["certifications"], lang, strict=True)]
     canonical = {
         "record_id": [f"R{wave % 100:02d}-{i:05d}" for i in rng.permutation(n) + 1],
         "submitted": (submitted.strftime("%d/%m/%Y %H:%M") if italian_tool else submitted.strftime("%Y-%m-%d %H:%M")),

@@ -1,0 +1,165 @@
+"""Analysis stage: partner segmentation, survey weights and business-model clusters.
+
+``analyze(processed)`` reads the build's tables and writes, next to them:
+
+``segments.parquet``        one row per firm: partner type, the rule that decided it, business-model
+                            cluster, cluster name and membership probability (respondents only)
+``survey_weights.parquet``  one weight per survey response, calibrated per wave to the directory
+                            frame's margins (partner type x size class, and macro-area)
+``weights_report.csv``      per wave: convergence, trimming, Kish design effect, effective n
+``analysis_report.json``    rule counts, cluster selection (BIC, silhouette), stability
+
+Everything is seeded; the same tables give byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from channelstudy.clustering import BusinessModelClustering
+from channelstudy.fields import REVENUE_STREAMS
+from channelstudy.segments import classify_partners, firm_mix
+from channelstudy.weights import SIZE_CLASS_DTYPE, RakingConfig, weight_waves
+
+log = logging.getLogger(__name__)
+
+MIX_COLUMNS = [f"mix_{s}" for s in REVENUE_STREAMS]
+
+
+@dataclass(frozen=True)
+class AnalyzeConfig:
+    """Settings of the analysis stage."""
+
+    raking: RakingConfig = field(default_factory=RakingConfig)
+    n_components_range: tuple[int, int] = (2, 8)
+    n_bootstrap: int = 20
+    random_state: int = 0
+
+    def __post_init__(self) -> None:
+        low, high = self.n_components_range
+        if not 1 <= low <= high:
+            raise ValueError(f"n_components_range must be (low, high) with 1 <= low <= high, got {(low, high)}")
+        if self.n_bootstrap < 0:
+            raise ValueError("n_bootstrap must be >= 0")
+
+
+@dataclass
+class AnalyzeResult:
+    segments: pd.DataFrame
+    weights: pd.DataFrame
+    weights_report: pd.DataFrame
+    report: dict
+    model: BusinessModelClustering | None
+
+
+def directory_frame(firms: pd.DataFrame, segments: pd.DataFrame, directory_sources: list[str]) -> pd.DataFrame:
+    """The population frame: firms listed by a directory source, without platform vendors.
+
+    Firms whose partner type, size class or macro-area is unknown cannot be placed in a raking
+    cell; they are left out of the frame (their number is in ``analysis_report.json``).
+    """
+    listed = firms["sources"].str.split(";").map(lambda s: bool(set(s) & set(directory_sources)))
+    frame = firms.loc[listed, ["firm_id", "size_class", "macro_area"]].merge(
+        segments[["firm_id", "partner_type"]], on="firm_id")
+    return frame[frame["partner_type"] != "platform_vendor"]
+
+
+def survey_weights(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame, frame: pd.DataFrame,
+                   config: AnalyzeConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rake each wave to the frame's margins; respondents carry their firm's resolved attributes."""
+    attrs = firms[["firm_id", "size_class", "macro_area"]].merge(segments[["firm_id", "partner_type"]], on="firm_id")
+    resp = survey[["firm_id", "wave", "source", "record_id"]].merge(attrs, on="firm_id", how="left")
+    # size classes are ordered, so thin cells can be collapsed with a neighbouring class
+    resp = resp.astype({"partner_type": "str", "size_class": SIZE_CLASS_DTYPE, "macro_area": "str"})
+    frame = frame.astype({"size_class": SIZE_CLASS_DTYPE})
+    weights, report = weight_waves(resp, frame, dimensions=[("partner_type", "size_class"), "macro_area"],
+                                   config=config.raking)
+    out = resp[["firm_id", "wave", "source", "record_id"]].assign(weight=weights.astype("Float64").to_numpy())
+    return out, report.reset_index()
+
+
+def cluster_business_models(survey: pd.DataFrame, config: AnalyzeConfig
+                            ) -> tuple[pd.DataFrame, BusinessModelClustering | None, dict]:
+    """Cluster respondents' mean revenue mixes; one row per clustered firm."""
+    mix = firm_mix(survey)
+    if len(mix) < 50:
+        log.warning("only %d firms with a revenue mix: no clustering", len(mix))
+        return pd.DataFrame(columns=["firm_id", "cluster", "cluster_name", "membership_prob"]), None, {}
+    model = BusinessModelClustering(n_components_range=config.n_components_range, n_bootstrap=config.n_bootstrap,
+                                    random_state=config.random_state)
+    model.fit(mix[MIX_COLUMNS])
+    proba = model.predict_proba(mix[MIX_COLUMNS])
+    labels = proba.argmax(axis=1)
+    names = np.asarray(model.cluster_names_, dtype=object)
+    clusters = pd.DataFrame({"firm_id": mix.index.to_numpy(), "cluster": labels.astype(np.int64),
+                             "cluster_name": names[labels], "membership_prob": proba.max(axis=1).round(6)})
+    summary = {
+        "n_firms": int(len(mix)),
+        "n_components": int(model.n_components_),
+        "n_clusters": int(model.n_clusters_),
+        "cluster_names": list(map(str, model.cluster_names_)),
+        "bic": {str(k): round(float(v), 3) for k, v in model.bic_.items()},
+        "silhouette": {str(k): round(float(v), 6) for k, v in model.silhouette_.items()},
+        "stability_mean_ari": round(float(model.stability_), 6),
+        "profiles": {str(name): {c: round(float(v), 6) for c, v in row.items()}
+                     for name, row in model.profiles_.loc["arithmetic"].iterrows()},
+    }
+    return clusters, model, summary
+
+
+def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
+            tables_dir: str | Path | None = None) -> AnalyzeResult:
+    """Run the analysis stage on the build's tables in ``processed``; write its outputs there.
+
+    Parameters
+    ----------
+    processed : path
+        Folder with the build's outputs (``firms.parquet``, ``survey.parquet``, ...).
+    config : AnalyzeConfig, optional
+    tables_dir : path, optional
+        Where to write ``weights_report.csv`` as well (e.g. ``reports/tables``).
+    """
+    config = config or AnalyzeConfig()
+    processed = Path(processed)
+    missing = [n for n in ("firms", "survey", "vendor_roster") if not (processed / f"{n}.parquet").is_file()]
+    if missing:
+        raise FileNotFoundError(f"{processed} has no {', '.join(missing)}.parquet: run `channelstudy build` first")
+    firms = pd.read_parquet(processed / "firms.parquet")
+    survey = pd.read_parquet(processed / "survey.parquet")
+    roster = pd.read_parquet(processed / "vendor_roster.parquet")
+    build_report = json.loads((processed / "build_report.json").read_text(encoding="utf-8"))
+    directory_sources = [n for n, s in build_report["sources"].items() if s["kind"] == "directory"]
+
+    classified = classify_partners(firms, vendors=sorted(roster["vendor"].dropna().unique()), survey=survey)
+    segments = classified.table
+    listed = directory_frame(firms, segments, directory_sources)
+    frame = listed.dropna(subset=["partner_type", "size_class", "macro_area"])
+    weights, weights_report = survey_weights(survey, firms, segments, frame, config)
+    clusters, model, cluster_summary = cluster_business_models(survey, config)
+    segments = segments.merge(clusters, on="firm_id", how="left").astype(
+        {"cluster": "Int64", "cluster_name": "str", "membership_prob": "Float64"})
+
+    report = {
+        "partner_type_rules": {k: int(v) for k, v in classified.rule_counts().items()},
+        "partner_types": {k: int(v) for k, v in segments["partner_type"].value_counts().sort_index().items()},
+        "frame": {"n_firms": int(len(frame)), "n_left_out_unknown_cell": int(len(listed) - len(frame)),
+                  "directory_sources": directory_sources},
+        "clustering": cluster_summary,
+        "config": {"n_components_range": list(config.n_components_range), "n_bootstrap": config.n_bootstrap,
+                   "random_state": config.random_state, "raking": asdict(config.raking)},
+    }
+    segments.to_parquet(processed / "segments.parquet", index=False)
+    weights.to_parquet(processed / "survey_weights.parquet", index=False)
+    weights_report.to_csv(processed / "weights_report.csv", index=False, float_format="%.6g")
+    if tables_dir is not None:
+        Path(tables_dir).mkdir(parents=True, exist_ok=True)
+        weights_report.to_csv(Path(tables_dir) / "weights_report.csv", index=False, float_format="%.6g")
+    (processed / "analysis_report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
+                                                    encoding="utf-8")
+    return AnalyzeResult(segments, weights, weights_report, report, model)
