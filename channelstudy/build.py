@@ -147,8 +147,10 @@ def _join_flags(flags: dict[str, pd.Series], index: pd.Index) -> pd.Series:
     parts = [(name + ":" + s.astype("str")).fillna("") for name, s in flags.items() if s.notna().any()]
     if not parts:
         return pd.Series(pd.NA, index=index, dtype="str")
-    joined = pd.concat(parts, axis=1).apply(lambda row: ";".join(x for x in row if x), axis=1) if len(parts) > 1 \
-        else parts[0]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.str.cat(part, sep=";")
+    joined = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
     return joined.where(joined.ne(""), None).astype("str")
 
 

@@ -76,7 +76,7 @@ def test_adjusted_p_values_and_supported_rule() -> None:
         survey[col] = rng.normal(size=n)
     survey = survey.assign(credit=rng.integers(0, 2, n).astype(float), south=rng.integers(0, 2, n).astype(float),
                            isv=(survey["partner_type"] == "isv").astype(float), t=rng.integers(0, 4, n).astype(float))
-    firms = pd.DataFrame({"classified_type": "isv", "employees": rng.lognormal(1, 1, n)})
+    firms = pd.DataFrame({"classified_type": "isv", "employees": rng.lognormal(1, 1, n), "in_directory": True})
     pipeline = pd.DataFrame({"deal_id": np.arange(n).astype(str), "relationship": ["channel", "alliance"] * (n // 2),
                              "record_type": rng.choice(["lead", "opportunity"], n)})
     table = run_catalogue(StudyData(survey=survey, firms=firms, pipeline=pipeline))
