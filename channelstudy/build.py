@@ -401,13 +401,6 @@ def clean_pipeline(frame: pd.DataFrame, spec: SourceSpec) -> pd.DataFrame:
 
 # --- firms ------------------------------------------------------------------------------------
 
-def _ateco_title(code: object) -> str | None:
-    import ateco as ateco_pkg
-
-    node = ateco_pkg.lookup(str(code), edition="2025") if isinstance(code, str) else None
-    return None if node is None else node.title
-
-
 def _mode_by_firm(values: pd.DataFrame, column: str) -> pd.Series:
     """Most frequent non-null value per firm; ties go to the most authoritative record."""
     v = values.dropna(subset=[column])
@@ -455,7 +448,7 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
     classes = directory.dropna(subset=["ateco_2025"]).assign(priority=0)
     classes["ateco_2025"] = classes["ateco_2025"].str[:5]  # class level: subcategories vary across sources
     firms["ateco_2025"] = _mode_by_firm(classes, "ateco_2025")
-    firms["ateco_2025_title"] = firms["ateco_2025"].map(_ateco_title).astype("str")
+    firms["ateco_2025_title"] = firms["ateco_2025"].map(ateco.title_2025).astype("str")
     for name in ("employees_class", "production_class", "capital_class"):
         firms[name] = _mode_by_firm(directory.assign(priority=0), name)
     firms["size_class"] = size_class(firms["employees"], firms["revenue_eur"]).astype("str")

@@ -278,9 +278,17 @@ def _common_ancestor(codes: tuple[str, ...]) -> str | None:
     return None
 
 
-def _title(code: str | None) -> str | None:
-    node = _node(code, "2025") if code else None
+def title_2025(code: object) -> str | None:
+    """Italian title of an ATECO 2025 code (dotted), or ``None`` when it is not a 2025 code.
+
+    >>> title_2025("62.10")
+    'Attività di programmazione informatica'
+    """
+    node = _node(code, "2025") if isinstance(code, str) and code else None
     return None if node is None else node[0]
+
+
+_title = title_2025
 
 
 def _to_2025(code: str, edition: str) -> AtecoResult:
