@@ -58,3 +58,20 @@ def true_firm_keys(links, truth_records):
     """Map each resolved firm_id to the true firm_key most of its records belong to."""
     joined = links.merge(truth_records, on=["source", "row_number"])
     return joined.groupby("firm_id")["firm_key"].agg(lambda s: s.mode().iloc[0])
+
+
+@pytest.fixture(scope="session")
+def startup_2017(realdata: Path):
+    """The 2017 startup register's data sheet read with plain pandas (independent of the code under test).
+
+    python-calamine 0.9 returns this BIFF8 file's strings with a NUL after each character (see
+    channelstudy.readers.repair_calamine_utf16); they are stripped here for these latin-1 columns.
+    """
+    import pandas as pd
+
+    path = realdata / "infocamere_startup_2017" / "startup.xls"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    frame = pd.read_excel(path, sheet_name="STARTUP_01052017", engine="calamine", dtype=str, keep_default_na=False)
+    frame.columns = [c.replace("\x00", "") for c in frame.columns]
+    return frame.apply(lambda col: col.str.replace("\x00", "", regex=False))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import ateco as ateco_pkg
@@ -155,17 +154,6 @@ def test_clean_ateco_frame() -> None:
 # --- real files ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _startup_2017(path: Path) -> pd.DataFrame:
-    # python-calamine 0.9 returns this BIFF8 file's strings with a NUL after each character
-    # (see channelstudy.readers.repair_calamine_utf16); strip them for these ASCII/latin-1 columns.
-    frame = pd.read_excel(
-        path, sheet_name="STARTUP_01052017", engine="calamine", dtype=str, keep_default_na=False
-    )
-    frame.columns = [c.replace("\x00", "") for c in frame.columns]
-    return frame.apply(lambda col: col.str.replace("\x00", "", regex=False))
-
-
 def _check_output_is_consistent(out: pd.DataFrame) -> None:
     codes = out["ateco_2025"].dropna().unique()
     assert all(ateco_pkg.lookup(c, edition="2025") is not None for c in codes)  # real 2025 codes only
@@ -176,11 +164,8 @@ def _check_output_is_consistent(out: pd.DataFrame) -> None:
         assert pd.isna(code) or all(t.startswith(code) for t in targets)
 
 
-def test_real_startup_2017_ateco(realdata: Path) -> None:
-    path = realdata / "infocamere_startup_2017" / "startup.xls"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    raw = _startup_2017(path)["ateco 2007"]
+def test_real_startup_2017_ateco(startup_2017: pd.DataFrame) -> None:
+    raw = startup_2017["ateco 2007"]
     assert (raw == "6201").sum() == 1360 and (raw == "NC").sum() == 26  # PROVENANCE.md
 
     out = ateco.clean_ateco(raw, edition="2007")

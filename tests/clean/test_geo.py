@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -203,22 +201,8 @@ def test_fuzzy_threshold_is_a_parameter() -> None:
 # --- the real 2017 startup register -------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _startup_2017(path: Path) -> pd.DataFrame:
-    # python-calamine 0.9 returns this BIFF8 file's strings with a NUL after each character
-    # (see channelstudy.readers.repair_calamine_utf16); strip them for these ASCII/latin-1 columns.
-    frame = pd.read_excel(
-        path, sheet_name="STARTUP_01052017", engine="calamine", dtype=str, keep_default_na=False
-    )
-    frame.columns = [c.replace("\x00", "") for c in frame.columns]
-    return frame.apply(lambda col: col.str.replace("\x00", "", regex=False))
-
-
-def test_real_startup_geography(realdata: Path) -> None:
-    path = realdata / "infocamere_startup_2017" / "startup.xls"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    frame = _startup_2017(path)
+def test_real_startup_geography(startup_2017: pd.DataFrame) -> None:
+    frame = startup_2017
     pv, comune = frame["pv"], frame["comune"]
     assert len(frame) == 7045
     assert (pv == "FO").sum() == 58 and (pv == "PS").sum() == 48

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -226,26 +223,8 @@ def test_property_name_key_invariances(core: str, variant: str, spaces: str, dat
 # --- the real 2017 startup register -------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _startup_2017(path: Path) -> pd.DataFrame:
-    # python-calamine 0.9 returns this BIFF8 file's strings with a NUL after each character
-    # (see channelstudy.readers.repair_calamine_utf16); strip them for these ASCII/latin-1 columns.
-    frame = pd.read_excel(
-        path, sheet_name="STARTUP_01052017", engine="calamine", dtype=str, keep_default_na=False
-    )
-    frame.columns = [c.replace("\x00", "") for c in frame.columns]
-    return frame.apply(lambda col: col.str.replace("\x00", "", regex=False))
-
-
-def _startup(realdata: Path) -> pd.DataFrame:
-    path = realdata / "infocamere_startup_2017" / "startup.xls"
-    if not path.is_file():
-        pytest.skip(f"{path} is absent")
-    return _startup_2017(path)
-
-
-def test_real_startup_legal_forms(realdata: Path) -> None:
-    frame = _startup(realdata)
+def test_real_startup_legal_forms(startup_2017: pd.DataFrame) -> None:
+    frame = startup_2017
     nat = frame["nat.giuridica"]
     counts = nat.value_counts()
     # PROVENANCE.md figures, on the exact spellings
@@ -268,8 +247,8 @@ def test_real_startup_legal_forms(realdata: Path) -> None:
     assert expected["SRL"] == 5798 + 76
 
 
-def test_real_startup_names_agree_with_register(realdata: Path) -> None:
-    frame = _startup(realdata)
+def test_real_startup_names_agree_with_register(startup_2017: pd.DataFrame) -> None:
+    frame = startup_2017
     from_register = frame["nat.giuridica"].map(names.legal_form)
     from_name = names.clean_names(frame["denominazione"])
     agree = (from_name["legal_form"] == from_register).fillna(False).mean()
