@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from channelstudy.build import directory_sources, listed_by
 from channelstudy.clustering import BusinessModelClustering
 from channelstudy.fields import REVENUE_STREAMS
 from channelstudy.segments import classify_partners, firm_mix
@@ -58,14 +59,13 @@ class AnalyzeResult:
     model: BusinessModelClustering | None
 
 
-def directory_frame(firms: pd.DataFrame, segments: pd.DataFrame, directory_sources: list[str]) -> pd.DataFrame:
+def directory_frame(firms: pd.DataFrame, segments: pd.DataFrame, sources: list[str]) -> pd.DataFrame:
     """The population frame: firms listed by a directory source, without platform vendors.
 
     Firms whose partner type, size class or macro-area is unknown cannot be placed in a raking
     cell; they are left out of the frame (their number is in ``analysis_report.json``).
     """
-    listed = firms["sources"].str.split(";").map(lambda s: bool(set(s) & set(directory_sources)))
-    frame = firms.loc[listed, ["firm_id", "size_class", "macro_area"]].merge(
+    frame = firms.loc[listed_by(firms, sources), ["firm_id", "size_class", "macro_area"]].merge(
         segments[["firm_id", "partner_type"]], on="firm_id")
     return frame[frame["partner_type"] != "platform_vendor"]
 
@@ -134,11 +134,11 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
     survey = pd.read_parquet(processed / "survey.parquet")
     roster = pd.read_parquet(processed / "vendor_roster.parquet")
     build_report = json.loads((processed / "build_report.json").read_text(encoding="utf-8"))
-    directory_sources = [n for n, s in build_report["sources"].items() if s["kind"] == "directory"]
+    directories = directory_sources(build_report)
 
     classified = classify_partners(firms, vendors=sorted(roster["vendor"].dropna().unique()), survey=survey)
     segments = classified.table
-    listed = directory_frame(firms, segments, directory_sources)
+    listed = directory_frame(firms, segments, directories)
     frame = listed.dropna(subset=["partner_type", "size_class", "macro_area"])
     weights, weights_report = survey_weights(survey, firms, segments, frame, config)
     clusters, model, cluster_summary = cluster_business_models(survey, config)
@@ -149,7 +149,7 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
         "partner_type_rules": {k: int(v) for k, v in classified.rule_counts().items()},
         "partner_types": {k: int(v) for k, v in segments["partner_type"].value_counts().sort_index().items()},
         "frame": {"n_firms": int(len(frame)), "n_left_out_unknown_cell": int(len(listed) - len(frame)),
-                  "directory_sources": directory_sources},
+                  "directory_sources": directories},
         "clustering": cluster_summary,
         "config": {"n_components_range": list(config.n_components_range), "n_bootstrap": config.n_bootstrap,
                    "random_state": config.random_state, "raking": asdict(config.raking)},

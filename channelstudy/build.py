@@ -695,6 +695,17 @@ def build_report(manifest: Manifest, frames: dict[str, pd.DataFrame], tables: di
     }
 
 
+def directory_sources(report: dict) -> list[str]:
+    """Names of the ``kind: directory`` sources in a ``build_report.json``, in manifest order."""
+    return [name for name, src in report["sources"].items() if src["kind"] == "directory"]
+
+
+def listed_by(firms: pd.DataFrame, sources: list[str]) -> pd.Series:
+    """Whether each firm of ``firms.parquet`` has a record in one of ``sources``."""
+    wanted = set(sources)
+    return firms["sources"].str.split(";").map(lambda names: bool(wanted & set(names))).astype(bool)
+
+
 def write_outputs(out: Path, tables: dict[str, pd.DataFrame], report: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, table in tables.items():

@@ -33,6 +33,8 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from channelstudy.build import directory_sources, listed_by
+
 ALPHA = 0.05
 DE_J62_PERSONS_PER_ENTERPRISE = 9.84
 """Eurostat sbs_sc_ovw 2024, Germany, NACE J62 (real; data/external/sbs_ict_countries.csv)."""
@@ -117,8 +119,7 @@ def load_study(processed: str | Path) -> StudyData:
     firms = firms.merge(segments[["firm_id", "partner_type"]].rename(columns={"partner_type": "classified_type"}),
                         on="firm_id", how="left")
     report = json.loads((processed / "build_report.json").read_text(encoding="utf-8"))
-    directories = {name for name, src in report["sources"].items() if src["kind"] == "directory"}
-    firms["in_directory"] = firms["sources"].str.split(";").map(lambda s: bool(directories & set(s)))
+    firms["in_directory"] = listed_by(firms, directory_sources(report))
     return StudyData(survey=s, firms=firms, pipeline=pipeline)
 
 
