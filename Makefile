@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data
+.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data golden
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -52,7 +52,7 @@ $(PROCESSED)/segments.parquet: $(PROCESSED)/firms.parquet | $(STAMP)
 analyze: $(PROCESSED)/segments.parquet ## segments, survey weights, business-model clusters, hypotheses H0-H9
 
 validate: $(STAMP) ## method validation over 50 seeds (slow; not part of `make test`)
-	$(CS) validate --seeds 50 --workers 2 --out reports/tables/method_validation.csv
+	$(CS) validate --seeds 50 --workers 2 --tables reports/tables
 
 reports/html/%.html: notebooks/%.ipynb $(PROCESSED)/segments.parquet | $(STAMP)
 	@mkdir -p reports/html reports/figures
@@ -75,6 +75,9 @@ test: $(STAMP) $(PROCESSED)/segments.parquet ## all tests: lint, unit tests, not
 
 test-fast: $(STAMP) ## unit tests only, without the slow ones
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
+
+golden: $(STAMP) ## record the default world's output hashes (after an intended output change; say why in the commit)
+	$(BIN)/python notebooks/test_golden_outputs.py --update
 
 lab: $(STAMP) $(PROCESSED)/segments.parquet ## open JupyterLab with the `channelstudy` kernel
 	$(BIN)/jupyter lab notebooks

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from channelstudy.analyze import analyze
+from channelstudy.analysis import analyze
 
 GOAL_SECONDS = 30.0
 INPUTS = ("firms.parquet", "survey.parquet", "vendor_roster.parquet", "pipeline.parquet", "links.parquet",

@@ -17,11 +17,11 @@ import numpy as np
 import openpyxl
 import pandas as pd
 
+from channelstudy.analysis.tails import compare_tails
 from channelstudy.clean import geo, names, vat
-from channelstudy.fragmentation import compare_tails
-from channelstudy.manifest import SourceSpec
-from channelstudy.readers import read_source
 from channelstudy.reference.comuni import load_comuni
+from channelstudy.sources.readers import read_source
+from channelstudy.sources.specs import SourceSpec
 
 
 def timed(label: str, goal: float, fn: Callable[[], object]) -> None:
@@ -55,7 +55,7 @@ def main() -> None:
         book.save(folder / "big.xlsx")
         columns = {"record_id": "Codice", "name": "Ragione sociale", "vat": "Partita IVA", "province": "Provincia",
                    "revenue_eur": "Fatturato"}
-        from channelstudy.manifest import ColumnSpec
+        from channelstudy.sources.specs import ColumnSpec
 
         cols = tuple(ColumnSpec(field, header_) for field, header_ in columns.items())
         csv_spec = SourceSpec(name="big_csv", kind="directory", path=folder / "big.csv", format="csv",

@@ -1,4 +1,4 @@
-"""Time :class:`channelstudy.clustering.BusinessModelClustering` on the default world (~15,000 firms).
+"""Time :class:`channelstudy.analysis.clustering.BusinessModelClustering` on the default world (~15,000 firms).
 
 Not a test.  Run from the repository root::
 
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from test_clustering import round_to_percents  # noqa: E402
 
-from channelstudy.clustering import BusinessModelClustering  # noqa: E402
+from channelstudy.analysis.clustering import BusinessModelClustering  # noqa: E402
 
 TRUTH = Path(__file__).resolve().parents[1] / "data" / "interim" / "truth" / "firms.parquet"
 

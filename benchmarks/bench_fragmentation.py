@@ -1,4 +1,4 @@
-"""Time :func:`channelstudy.fragmentation.compare_tails` and :func:`concentration_table`.
+"""Time :func:`channelstudy.analysis.concentration.compare_tails` and :func:`concentration_table`.
 
 Not a test.  Run from the repository root::
 
@@ -21,7 +21,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from channelstudy.fragmentation import compare_tails, concentration_table
+from channelstudy.analysis.concentration import concentration_table
+from channelstudy.analysis.tails import compare_tails
 
 
 def best_time(function: Callable[[], object], repeat: int) -> tuple[float, object]:

@@ -1,4 +1,4 @@
-"""Time :func:`channelstudy.link.link_records` on about 60,000 synthetic records of ~15,500 firms.
+"""Time :func:`channelstudy.build.link.link_records` on about 60,000 synthetic records of ~15,500 firms.
 
 Not a test.  Run from the repository root::
 
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from test_link import make_world  # noqa: E402
 
-from channelstudy.link import LinkConfig, link_records, pairwise_quality  # noqa: E402
+from channelstudy.build.link import LinkConfig, link_records, pairwise_quality  # noqa: E402
 
 # name: (share of firms covered, P(VAT recorded), P(typo), P(duplicate row), P(legal form), priority)
 SOURCES = {

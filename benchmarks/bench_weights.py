@@ -1,11 +1,11 @@
-"""Time :func:`channelstudy.weights.weight_waves` on the default simulated world (five waves, ~2,000 each).
+"""Time :func:`channelstudy.analysis.weights.weight_waves` on the default simulated world (five waves, ~2,000 each).
 
 Not a test.  Run from the repository root::
 
     .venv/bin/python benchmarks/bench_weights.py [--repeat 5] [--truth data/interim/truth]
 
 The frame is the true firms without platform vendors, the survey every wave's respondents with
-their macro-area; both get :func:`~channelstudy.weights.size_class` from employees and turnover.
+their macro-area; both get :func:`~channelstudy.analysis.weights.size_class` from employees and turnover.
 When the truth folder lacks ``firms.parquet`` or ``responses.parquet`` the default world is
 simulated into a temporary folder first (about 7 s, not timed).  Prints the best of ``--repeat``
 wall-clock times, the per-wave weights report, and for three size-related quantities not used in
@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from test_weights import TRUTH, comparison, prepare_world  # noqa: E402
 
-from channelstudy.weights import RakingConfig, weight_waves  # noqa: E402
+from channelstudy.analysis.raking import RakingConfig
+from channelstudy.analysis.weights import weight_waves  # noqa: E402
 
 
 def load_truth(truth: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

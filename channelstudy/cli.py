@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from channelstudy import __version__
+from channelstudy.errors import UserError
+from channelstudy.sources import fetch
 
 log = logging.getLogger("channelstudy")
 
@@ -20,10 +22,6 @@ EPILOG = """\
 The main job, end to end, is `make report`: simulate (when data/raw is empty) -> build -> analyze ->
 notebooks -> reports/. See README.md.
 """
-
-
-class UserError(Exception):
-    """An error caused by the input or the command line: reported in one line, no traceback."""
 
 
 def parse_waves(text: str) -> tuple[int, ...]:
@@ -94,19 +92,12 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from channelstudy.build import build
-    from channelstudy.manifest import ManifestError
+    from channelstudy.pipeline import run_build
 
-    try:
-        result = build(args.raw, args.out, progress=not args.quiet)
-    except ManifestError as exc:
-        raise UserError(str(exc)) from exc
+    result = run_build(args.raw, args.out, progress=not args.quiet)
     report = result.report
     log.info("built %d firms from %d rows (%d used, %d rejected) -> %s", report["firms_resolved"],
              report["rows_read"], report["rows_used"], report["rows_rejected"], result.out_dir)
-    unbalanced = [name for name, s in report["sources"].items() if not s["balanced"]]
-    if unbalanced:
-        raise UserError(f"rows read != used + rejected for {', '.join(unbalanced)} (a bug: please report)")
     return 0
 
 
@@ -127,20 +118,16 @@ def add_build(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from channelstudy.analyze import analyze
-    from channelstudy.hypotheses import load_study, run_catalogue, write_catalogue
+    from channelstudy.catalog import TABLES
+    from channelstudy.pipeline import run_analyze
 
-    try:
-        result = analyze(args.processed, tables_dir=args.tables)
-    except FileNotFoundError as exc:
-        raise UserError(str(exc)) from exc
+    study = run_analyze(args.processed, args.tables)
+    result, table = study.analysis, study.catalogue
     clustering = result.report.get("clustering", {})
     log.info("segments: %d firms classified; %s business-model clusters; weights for %d responses",
              len(result.segments), clustering.get("n_clusters", "no"), int(result.weights["weight"].notna().sum()))
-    table = run_catalogue(load_study(args.processed))
-    write_catalogue(table, Path(args.tables) / "hypotheses.csv")
     log.info("hypotheses: %d tests, %d supported -> %s", len(table), int(table["supported"].sum()),
-             Path(args.tables) / "hypotheses.csv")
+             TABLES["hypotheses"].path(args.tables))
     return 0
 
 
@@ -161,15 +148,14 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from channelstudy.validation import validate_methods
+    from channelstudy.catalog import write_table
+    from channelstudy.pipeline import validate_methods
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     runs, summary = validate_methods(seeds, n_firms=args.firms, workers=args.workers, progress=not args.quiet)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    summary.to_csv(out, index=False, float_format="%.6g")
-    runs.to_csv(out.with_name(out.stem + "_runs.csv"), index=False, float_format="%.6g")
-    log.info("method validation over %d seeds -> %s", len(seeds), out)
+    write_table("method_validation", summary, args.tables)
+    write_table("method_validation_runs", runs, args.tables)
+    log.info("method validation over %d seeds -> %s", len(seeds), args.tables)
     return 0
 
 
@@ -187,15 +173,82 @@ def add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--first-seed", type=int, default=1, help="first seed (default: 1)")
     p.add_argument("--firms", type=_positive_int, default=15_000, help="firms per world (default: 15000)")
     p.add_argument("--workers", type=_positive_int, default=2, help="parallel processes (default: 2)")
-    p.add_argument("--out", default="reports/tables/method_validation.csv",
-                   help="summary CSV (default: reports/tables/method_validation.csv); runs go beside it")
+    p.add_argument("--tables", default="reports/tables",
+                   help="folder for method_validation.csv and method_validation_runs.csv (default: reports/tables)")
     p.set_defaults(func=cmd_validate)
 
 
-def add_fetch(sub: argparse._SubParsersAction) -> None:
-    from channelstudy.fetch import add_fetch as add  # imported here: fetch imports UserError from this module
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds (got {text!r})") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive (got {text})")
+    return value
 
-    add(sub)
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default=None, help="folder to write (default: data/external of the project)")
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=fetch.DEFAULT_TIMEOUT,
+        help=f"seconds allowed to connect and for each read (default: {fetch.DEFAULT_TIMEOUT:g})",
+    )
+
+
+def cmd_fetch_eurostat(args: argparse.Namespace) -> int:
+    fetch.fetch_eurostat(args.dataset, args.out, timeout=args.timeout)
+    return 0
+
+
+def cmd_fetch_startups(args: argparse.Namespace) -> int:
+    fetch.fetch_startups(args.out, url=args.url, timeout=args.timeout)
+    return 0
+
+
+def add_fetch(sub: argparse._SubParsersAction) -> None:
+    """Add ``fetch`` with its sources ``eurostat DATASET`` and ``startups`` to a subparsers action.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> add_fetch(parser.add_subparsers())
+    >>> parser.parse_args(["fetch", "eurostat", "isoc_cicce_use", "--out", "x"]).dataset
+    'isoc_cicce_use'
+    """
+    fetch_parser = sub.add_parser(
+        "fetch",
+        help="download public reference data (Eurostat, startup register) into data/external",
+        description=(
+            "Download a file from its publisher into data/external (or --out), next to a sidecar "
+            "<file>.meta.json with url, sha256, size and retrieval time. Needs network access; "
+            f"set {fetch.BASE_URL_ENV} to use a mirror or a local test server."
+        ),
+    )
+    sources = fetch_parser.add_subparsers(dest="fetch_source", metavar="SOURCE", required=True)
+
+    eurostat = sources.add_parser(
+        "eurostat",
+        help="a Eurostat dataset's bulk TSV (estat_<dataset>.tsv.gz)",
+        description=f"Download {fetch.EUROSTAT_BASE_URL}{fetch.EUROSTAT_DATA_PATH} as estat_<dataset>.tsv.gz.",
+    )
+    eurostat.add_argument("dataset", metavar="DATASET", help="Eurostat dataset code, e.g. isoc_cicce_use")
+    _add_common_options(eurostat)
+    eurostat.set_defaults(func=cmd_fetch_eurostat)
+
+    startups = sources.add_parser(
+        "startups",
+        help="the InfoCamere register of innovative startups (infocamere_startup.xls)",
+        description=(
+            f"Download the startup register export (default {fetch.STARTUPS_URL}). The publisher's link is not "
+            f"stable: if it fails, copy the current export link from {fetch.STARTUPS_PAGE} and pass it with --url."
+        ),
+    )
+    startups.add_argument("--url", default=None, help=f"export URL (default: {fetch.STARTUPS_URL})")
+    _add_common_options(startups)
+    startups.set_defaults(func=cmd_fetch_startups)
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_build, add_analyze, add_validate, add_fetch]

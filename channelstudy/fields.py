@@ -14,6 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from channelstudy.vocabulary import (
+    LEGAL_FORMS,
+    LIKERT_ITEMS,
+    REVENUE_STREAM_LABELS,
+    REVENUE_STREAMS,
+    TIERS,
+)
+
 KINDS: tuple[str, ...] = ("directory", "survey", "vendor_roster", "pipeline")
 """Kinds of *record* sources: their rows describe firms and are linked into ``firms.parquet``."""
 
@@ -24,43 +32,6 @@ of the file itself, so it maps no canonical fields (see :mod:`channelstudy.build
 
 SOURCE_KINDS: tuple[str, ...] = (*KINDS, STATISTICS_KIND)
 """Every ``kind:`` a manifest source may have."""
-
-REVENUE_STREAMS: tuple[str, ...] = (
-    "hw_resale",
-    "sw_resale",
-    "services",
-    "own_ip",
-    "cloud_subs",
-    "managed",
-)
-"""Six revenue streams of a business model, in this fixed order."""
-
-REVENUE_STREAM_LABELS: dict[str, str] = {
-    "hw_resale": "hardware resale",
-    "sw_resale": "software resale",
-    "services": "professional services",
-    "own_ip": "own IP licences",
-    "cloud_subs": "own cloud subscriptions",
-    "managed": "managed services",
-}
-
-PARTNER_TYPES: tuple[str, ...] = (
-    "platform_vendor",
-    "distributor",
-    "reseller",
-    "system_integrator",
-    "isv",
-    "oem",
-    "msp",
-)
-
-LIKERT_ITEMS: tuple[str, ...] = (
-    "att_portal_easy",
-    "att_credit_burden",
-    "att_isv_competition",
-    "att_vendor_values_solutions",
-)
-
 
 @dataclass(frozen=True)
 class Field:
@@ -83,7 +54,7 @@ IDENTITY: tuple[Field, ...] = (
 
 _DIRECTORY_ONLY: tuple[Field, ...] = (
     Field("tax_code", "str", "Codice fiscale (11-digit for companies, 16 characters for persons)."),
-    Field("legal_form", "str", "Legal form, any spelling.", "SRL, SRLS, SPA, SAPA, SAS, SNC, COOP, DI, FOREIGN, OTHER"),
+    Field("legal_form", "str", "Legal form, any spelling.", ", ".join(LEGAL_FORMS)),
     Field("region", "str", "Region name."),
     Field("postcode", "str", "CAP, five digits."),
     Field("ateco", "str", "ATECO code in any edition or format (2007, 2022, 2025; dotted or compact)."),
@@ -134,7 +105,7 @@ _SURVEY_ONLY: tuple[Field, ...] = (
 
 _ROSTER_ONLY: tuple[Field, ...] = (
     Field("vendor", "str", "Platform vendor whose partner programme lists the partner.", required=True),
-    Field("tier", "str", "Programme tier.", "registered, silver, gold, platinum"),
+    Field("tier", "str", "Programme tier.", ", ".join(TIERS)),
     Field("role", "str", "Role of the partner in the programme (free text: reseller, ISV, ...)."),
     Field("competencies", "list", "Competencies held in the programme (multi-select)."),
     Field("n_certified", "int", "Certified individuals at the partner.", ">= 0"),
@@ -162,10 +133,6 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "vendor_roster": IDENTITY + _ROSTER_ONLY,
     "pipeline": IDENTITY + _PIPELINE_ONLY,
 }
-
-PERSONAL_FIELDS: frozenset[str] = frozenset({"respondent_name", "respondent_email", "respondent_phone"})
-"""Fields that identify a person; read for accounting, never written to processed tables."""
-
 
 def _fields(kind: str) -> tuple[Field, ...]:
     return () if kind == STATISTICS_KIND else FIELDS[kind]

@@ -5,7 +5,7 @@
 
 import pytest
 
-from channelstudy.paths import realdata_dir
+from channelstudy.catalog.paths import realdata_dir
 
 REAL_DATA_NOTEBOOKS = {"08-real-registers.ipynb"}
 

@@ -45,7 +45,7 @@ def analyzed_world(built_world, tmp_path_factory: pytest.TempPathFactory):
     """
     import shutil
 
-    from channelstudy.analyze import analyze
+    from channelstudy.analysis import analyze
 
     root, _ = built_world
     analyzed = tmp_path_factory.mktemp("analyzed")
@@ -65,7 +65,7 @@ def startup_2017(realdata: Path):
     """The 2017 startup register's data sheet read with plain pandas (independent of the code under test).
 
     python-calamine 0.9 returns this BIFF8 file's strings with a NUL after each character (see
-    channelstudy.readers.repair_calamine_utf16); they are stripped here for these latin-1 columns.
+    channelstudy.sources.readers.repair_calamine_utf16); they are stripped here for these latin-1 columns.
     """
     import pandas as pd
 

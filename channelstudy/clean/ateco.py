@@ -75,6 +75,7 @@ from channelstudy.clean.exceptions import (
     UnknownValue,
     ValidationError,
 )
+from channelstudy.vocabulary import ATECO_EDITIONS
 
 __all__ = [
     "ATECO_COLUMNS",
@@ -88,7 +89,7 @@ __all__ = [
     "validate_2025",
 ]
 
-EDITIONS: tuple[str, ...] = ("2025", "2022", "2007")
+EDITIONS: tuple[str, ...] = ATECO_EDITIONS
 """Editions understood, in the order tried when ``edition=None``."""
 
 ATECO_COLUMNS: tuple[str, ...] = (

@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.clean.exceptions import UnknownValue
+from channelstudy.vocabulary import LEGAL_FORMS
 
 __all__ = [
     "CANONICAL_SPELLING",
@@ -92,8 +93,6 @@ __all__ = [
     "validate_legal_form",
 ]
 
-LEGAL_FORMS: tuple[str, ...] = ("SRL", "SRLS", "SPA", "SAPA", "SAS", "SNC", "COOP", "DI", "FOREIGN", "OTHER")
-"""Canonical legal-form codes."""
 
 CANONICAL_SPELLING: dict[str, str] = {
     "SRL": "S.R.L.",

@@ -22,7 +22,7 @@ import unicodedata
 import pandas as pd
 
 from channelstudy.clean.exceptions import UnknownValue
-from channelstudy.fields import PARTNER_TYPES
+from channelstudy.vocabulary import PARTNER_TYPES
 
 LABELS: dict[str, tuple[str, ...]] = {
     "platform_vendor": ("vendor", "platform vendor", "produttore di piattaforma", "software vendor globale"),

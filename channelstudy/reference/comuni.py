@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 
-MACRO_AREAS: tuple[str, ...] = ("Nord-ovest", "Nord-est", "Centro", "Sud", "Isole")
-
 _COLUMNS = {
     "Codice Comune formato alfanumerico": "istat_code",
     "Denominazione in italiano": "comune",

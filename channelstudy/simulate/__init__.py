@@ -32,6 +32,7 @@ import pandas as pd
 from channelstudy.simulate.config import MessRates, PlantedEffects, WorldConfig
 from channelstudy.simulate.export import records_truth, render_sources, write_manifest, write_source
 from channelstudy.simulate.world import World, build_world
+from channelstudy.vocabulary import DE_J62_PERSONS_PER_ENTERPRISE
 
 __all__ = ["DEFAULT_SEED", "MessRates", "PlantedEffects", "SimulationResult", "WorldConfig", "planted_effects",
            "simulate"]
@@ -39,8 +40,6 @@ __all__ = ["DEFAULT_SEED", "MessRates", "PlantedEffects", "SimulationResult", "W
 DEFAULT_SEED = 20240611
 log = logging.getLogger(__name__)
 
-DE_J62_PERSONS_PER_ENTERPRISE = 9.84
-"""Eurostat sbs_sc_ovw 2024: persons employed per enterprise in Germany, NACE J62 (real figure)."""
 
 
 @dataclass(frozen=True)

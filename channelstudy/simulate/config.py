@@ -19,7 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from channelstudy.fields import PARTNER_TYPES, REVENUE_STREAMS
+from channelstudy.vocabulary import (
+    IT_G465_PERSONS_PER_ENTERPRISE,
+    IT_J62_PERSONS_PER_ENTERPRISE,
+    PARTNER_TYPES,
+    REVENUE_STREAMS,
+)
 
 ARCHETYPES: tuple[str, ...] = ("resale_led", "services_led", "own_ip", "managed_cloud")
 
@@ -63,12 +68,12 @@ TYPE_SHARES: dict[str, float] = {
 """Shares of the non-vendor population by partner type (assumption)."""
 
 MEAN_EMPLOYEES: dict[str, float] = {
-    "distributor": 6.80,  # ISTAT 2023, G46.5 persons employed per enterprise
+    "distributor": IT_G465_PERSONS_PER_ENTERPRISE,
     "reseller": 4.0,  # between G47.4 (2.68) and G46.5 (6.80): resellers sit in both
-    "system_integrator": 6.44,  # ISTAT 2023, J62
-    "isv": 6.44,  # ISTAT 2023, J62
+    "system_integrator": IT_J62_PERSONS_PER_ENTERPRISE,
+    "isv": IT_J62_PERSONS_PER_ENTERPRISE,
     "oem": 12.0,  # assumption (C26 is not in the calibration files)
-    "msp": 6.44,  # J62/J63 services
+    "msp": IT_J62_PERSONS_PER_ENTERPRISE,  # J62/J63 services
 }
 
 REVENUE_PER_EMPLOYEE: dict[str, float] = {

@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from channelstudy.fields import LIKERT_ITEMS, REVENUE_STREAMS
 from channelstudy.simulate import mess, naming
 from channelstudy.simulate.world import World
+from channelstudy.vocabulary import LIKERT_ITEMS, REVENUE_STREAMS
 
 LIKERT_TEXT = {
     "it": ("Per niente d'accordo", "In disaccordo", "Né d'accordo né in disaccordo", "D'accordo", "Molto d'accordo"),

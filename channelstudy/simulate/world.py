@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from stdnum import luhn
 
-from channelstudy.fields import LIKERT_ITEMS, REVENUE_STREAMS
 from channelstudy.reference.comuni import load_comuni
 from channelstudy.simulate import naming
 from channelstudy.simulate.config import (
@@ -28,6 +27,7 @@ from channelstudy.simulate.config import (
     TYPE_SHARES,
     WorldConfig,
 )
+from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE, LIKERT_ITEMS, REVENUE_STREAMS, SOUTH, TIERS
 
 SIZE_BODY_MEDIAN = 1.5
 SIZE_BODY_SIGMA = 0.7
@@ -52,7 +52,6 @@ PROVINCE_WEIGHT = {
 """Relative weight of provinces hosting ICT firms (others 1): ICT firms cluster in metro areas."""
 
 CERTIFICATIONS = ("cloud", "security", "data", "ai", "networking", "modern_work", "erp")
-TIERS = ("registered", "silver", "gold", "platinum")
 LIKERT_LATENT_CUTS = (-1.3, -0.45, 0.45, 1.3)
 """Cut points of the standard-normal latent attitude: about 10/23/34/23/10 % in categories 1-5."""
 
@@ -95,7 +94,7 @@ def _draw_by_group(rng: np.random.Generator, groups: np.ndarray, table: dict[str
 
 def draw_employees(rng: np.random.Generator, n: int, mean: float) -> np.ndarray:
     """Persons employed of ``n`` firms of a type with mean size ``mean`` (lognormal body, Pareto tail)."""
-    k = mean / 6.44
+    k = mean / IT_J62_PERSONS_PER_ENTERPRISE
     body = rng.lognormal(np.log(SIZE_BODY_MEDIAN * k), SIZE_BODY_SIGMA, size=n)
     tail = SIZE_TAIL_XMIN * k * (1 - rng.random(n)) ** (-1 / SIZE_TAIL_ALPHA)
     size = np.where(rng.random(n) < SIZE_TAIL_SHARE, tail, body)
@@ -200,7 +199,7 @@ def build_firms(rng: np.random.Generator, cfg: WorldConfig, vendors: pd.DataFram
     employees = np.maximum(1, np.round(employees)).astype(np.int64)
 
     rpe = np.array([REVENUE_PER_EMPLOYEE[t] for t in types])
-    size_premium = (employees / 6.44) ** REVENUE_SIZE_ELASTICITY
+    size_premium = (employees / IT_J62_PERSONS_PER_ENTERPRISE) ** REVENUE_SIZE_ELASTICITY
     revenue = np.round(employees * rpe * size_premium * rng.lognormal(-0.08, 0.4, size=n), -2)
 
     legal = draw_legal_forms(rng, employees)
@@ -383,7 +382,7 @@ def build_responses(rng: np.random.Generator, firms: pd.DataFrame, firm_attrs: p
     credit = np.isin(ptype, ["reseller", "distributor"])
     isv = ptype == "isv"
     si = ptype == "system_integrator"
-    south = f["macro_area"].isin(["Sud", "Isole"]).to_numpy()
+    south = f["macro_area"].isin(SOUTH).to_numpy()
     log_emp = np.log(f["employees"].to_numpy())
 
     # H2: resellers and distributors carry longer payment terms

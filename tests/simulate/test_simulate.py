@@ -13,10 +13,11 @@ import statsmodels.formula.api as smf
 import yaml
 from stdnum.it import iva
 
-from channelstudy.fields import FIELDS, PARTNER_TYPES, REVENUE_STREAMS
+from channelstudy.fields import FIELDS
 from channelstudy.reference.comuni import load_comuni
 from channelstudy.simulate import simulate
 from channelstudy.simulate.config import MessRates, PlantedEffects, WorldConfig
+from channelstudy.vocabulary import PARTNER_TYPES, REVENUE_STREAMS
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -1,0 +1,171 @@
+"""Build: clean, validate and link the raw sources of a manifest into processed tables.
+
+``build(raw, out)`` reads every source of ``raw/sources.yml``, cleans identities and measures
+with :mod:`channelstudy.clean`, links records of all sources into firms
+(:mod:`channelstudy.build.link`), and writes to ``out``:
+
+``firms.parquet``          one row per resolved firm
+``links.parquet``          one row per input record: which firm, how it matched
+``survey.parquet``         one row per responding firm and wave (personal data dropped)
+``vendor_roster.parquet``  one row per partner and programme
+``pipeline.parquet``       one row per pipeline item and partner
+``rejects.parquet``        every input row not used, with a reason code
+``statistics_<name>.parquet``  one row per series and period of each ``statistics`` source
+``build_report.json``      per source: rows read = rows used + rows rejected (by reason)
+``CODEBOOK.md``            generated from the schemas
+
+Nothing is lost: every row the reader returns is either used in an output table or rejected
+with a reason, and blank rows skipped by the reader (trailing ones included) are rejected as
+``blank_row`` (or the source's ``options.blank_reason``, e.g. ``no_awardee``).  The same input
+gives byte-identical outputs.
+
+Per-source options (:class:`channelstudy.sources.manifest.SourceOptions`, usually from a preset of
+:mod:`channelstudy.sources.presets`) steer cleaning: decoders rewrite mapped text before anything else,
+the ATECO edition and zero stripping are passed to :func:`channelstudy.clean.ateco.clean_ateco`,
+a declared legal form may win over the one read from the name, and a source without geography
+may be de-duplicated by name.  Without options a source is cleaned as before.
+
+Statistics sources (``kind: statistics``, a Eurostat bulk TSV) are not linked: their rows
+(series) are read by :func:`channelstudy.sources.readers.read_statistics`; a series with at least one
+observation (a value, or a flag such as ``: c``) is *used* and its observations written to
+``statistics_<name>.parquet`` (cells ``:`` without a flag are dropped); a series with none is
+rejected as ``no_observations``.  So rows read = series in the file = used + rejected.
+"""
+
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from channelstudy.build.config import KIND_PRIORITY, BuildConfig
+from channelstudy.build.firms import resolve_firms
+from channelstudy.build.identity import identities, link_identities, record_sources
+from channelstudy.build.records import CLEANERS, decode_fields, empty_kind_table
+from channelstudy.build.rejects import blank_rows, dedupe_first, dedupe_survey, empty_rejects, reject_rows
+from channelstudy.build.report import build_report, cleaning_counts
+from channelstudy.build.statistics import clean_statistics
+from channelstudy.catalog import write_table
+from channelstudy.catalog.schemas import codebook_markdown, schema_for, typed
+from channelstudy.fields import STATISTICS_KIND
+from channelstudy.sources.manifest import load_manifest
+from channelstudy.sources.readers import read_source
+from channelstudy.sources.specs import Manifest
+from channelstudy.vocabulary import REJECT_REASONS
+
+__all__ = ["BuildConfig", "BuildResult", "build"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildResult:
+    """Tables written by :func:`build` and the build report."""
+
+    out_dir: Path
+    tables: dict[str, pd.DataFrame]
+    report: dict
+
+
+def read_all(manifest: Manifest, progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Every record source as text, decoded (:func:`decode_fields`), keyed by name (in manifest order).
+
+    ``frame.attrs`` carries ``rows_in_file`` (from the reader) and ``decoded`` (the decoder counts).
+    Statistics sources are read by :func:`clean_statistics`.
+    """
+    from tqdm.auto import tqdm
+
+    frames = {}
+    for spec in tqdm(record_sources(manifest), desc="read", unit="source", disable=not progress or None):
+        raw = read_source(spec)
+        frame, decoded = decode_fields(raw, spec)
+        frame.attrs = {**raw.attrs, "decoded": decoded}
+        frames[spec.name] = frame
+        log.info("read %s: %d rows", spec.name, len(frame))
+    return frames
+
+
+def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None,
+          progress: bool = False) -> BuildResult:
+    """Build the processed tables of the sources described by ``raw/sources.yml`` into ``out``.
+
+    Parameters
+    ----------
+    raw : path
+        Folder holding ``sources.yml`` (or the manifest file itself).
+    out : path
+        Output folder (created).
+    config : BuildConfig, optional
+    progress : bool
+        Show progress bars.
+
+    Raises
+    ------
+    channelstudy.sources.manifest.ManifestError
+        When the manifest or a source file does not fit the input contract (one-line message).
+    """
+    config = config or BuildConfig()
+    out = Path(out)
+    manifest = load_manifest(raw)
+    frames = read_all(manifest, progress)
+    rejects = [blank_rows(frames[s.name], s.name, s.options.blank_reason) for s in record_sources(manifest)]
+    ids = identities(frames, manifest, config)
+    linked = link_identities(ids, config)
+    rejects.append(linked.loc[linked["firm_id"].isna(), ["source", "record_id", "row_number"]]
+                   .assign(reason="no_identity", detail=REJECT_REASONS["no_identity"]))
+    firm_of = linked.set_index(["source", "row_number"])["firm_id"]
+
+    cleaned: dict[str, list[pd.DataFrame]] = {k: [] for k in KIND_PRIORITY}
+    for spec in record_sources(manifest):
+        table = CLEANERS[spec.kind](frames[spec.name], spec, config)
+        table["firm_id"] = firm_of.reindex(pd.MultiIndex.from_arrays([table["source"], table["row_number"]])).to_numpy()
+        cleaned[spec.kind].append(table[table["firm_id"].notna()])
+    directory, survey, roster, pipeline = (
+        pd.concat(cleaned[k], ignore_index=True) if cleaned[k] else empty_kind_table(k, config)
+        for k in ("directory", "survey", "vendor_roster", "pipeline")
+    )
+    no_wave = survey["wave"].isna()
+    rejects.append(reject_rows(survey, no_wave, "missing_wave"))
+    survey, dup_survey = dedupe_survey(survey[~no_wave])
+    no_vendor = roster["vendor"].isna()
+    rejects.append(reject_rows(roster, no_vendor, "missing_vendor"))
+    roster, dup_roster = dedupe_first(roster[~no_vendor], ["vendor", "firm_id"], "duplicate_roster_entry")
+    no_deal = pipeline["deal_id"].isna()
+    rejects.append(reject_rows(pipeline, no_deal, "missing_deal"))
+    pipeline, dup_pipe = dedupe_first(pipeline[~no_deal], ["deal_id", "firm_id"], "duplicate_pipeline_line")
+    rejects += [dup_survey, dup_roster, dup_pipe]
+
+    statistics = {}
+    for spec in manifest.sources:
+        if spec.kind == STATISTICS_KIND:
+            statistics[spec.name], no_obs, frames[spec.name] = clean_statistics(spec)
+            rejects.append(no_obs)
+
+    firms = resolve_firms(linked, directory, survey, roster)
+    tables = {
+        "firms": firms,
+        "links": typed(linked.sort_values(["priority", "source", "row_number"]), "links"),
+        "survey": typed(survey.sort_values(["source", "row_number"]), "survey"),
+        "vendor_roster": typed(roster.sort_values(["source", "row_number"]), "vendor_roster"),
+        "pipeline": typed(pipeline.sort_values(["source", "row_number"]), "pipeline"),
+        "rejects": typed(pd.concat([empty_rejects(), *(r for r in rejects if len(r))], ignore_index=True)
+                          .sort_values(["source", "row_number", "reason"]), "rejects"),
+        **{f"statistics_{name}": table for name, table in statistics.items()},
+    }
+    for name, table in tables.items():
+        schema_for(name, table).validate(table, lazy=True)
+    report = build_report(manifest, frames, tables, cleaning_counts(ids, directory, frames))
+    write_outputs(out, tables, report)
+    return BuildResult(out, tables, report)
+
+
+def write_outputs(out: Path, tables: dict[str, pd.DataFrame], report: dict) -> None:
+    """Every table, the build report and the codebook into ``out`` (each file written atomically)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        write_table(name, table, out)
+    write_table("build_report", report, out)
+    write_table("codebook", codebook_markdown(REJECT_REASONS), out)

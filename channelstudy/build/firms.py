@@ -1,0 +1,71 @@
+"""Firm survivorship: one row per resolved firm, its attributes taken from its best records.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from channelstudy.catalog.schemas import SCHEMAS, typed
+from channelstudy.clean import ateco
+from channelstudy.clean.size import size_class
+
+# --- firms ------------------------------------------------------------------------------------
+
+def _mode_by_firm(values: pd.DataFrame, column: str) -> pd.Series:
+    """Most frequent non-null value per firm; ties go to the most authoritative record."""
+    v = values.dropna(subset=[column])
+    counts = v.groupby(["firm_id", column], sort=False).agg(n=("priority", "size"), best=("priority", "min"))
+    counts = counts.reset_index().sort_values(["firm_id", "n", "best", column], ascending=[True, False, True, True])
+    return counts.drop_duplicates("firm_id").set_index("firm_id")[column]
+
+
+def declared_votes(declared: pd.DataFrame) -> pd.Series:
+    """Per firm, the declared partner-type labels of all its records: ``reseller:3;isv:1`` (most first)."""
+    votes = (declared.dropna(subset=["partner_type_declared"])
+             .groupby(["firm_id", "partner_type_declared"]).size().rename("n").reset_index()
+             .sort_values(["firm_id", "n", "partner_type_declared"], ascending=[True, False, True]))
+    text = votes["partner_type_declared"] + ":" + votes["n"].astype(str)
+    return text.groupby(votes["firm_id"]).agg(";".join)
+
+
+def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.DataFrame,
+                  roster: pd.DataFrame) -> pd.DataFrame:
+    """One row per firm from all its records (see the codebook for each attribute's rule)."""
+    rec = linked[linked["firm_id"].notna()].sort_values(["firm_id", "priority", "source", "row_number"])
+    first = rec.drop_duplicates("firm_id").set_index("firm_id")
+    firms = pd.DataFrame(index=pd.Index(sorted(rec["firm_id"].unique()), name="firm_id"))
+    firms["vat"] = _mode_by_firm(rec, "vat")
+    firms["name"] = first["name"].fillna(first["name_raw"].astype("str").str.strip())
+    firms["legal_form"] = _mode_by_firm(rec, "legal_form")
+    place = _mode_by_firm(rec, "istat_code")
+    geo_cols = ["comune", "province", "region", "macro_area", "nuts2"]
+    by_code = rec.dropna(subset=["istat_code"]).drop_duplicates("istat_code").set_index("istat_code")[geo_cols]
+    firms["istat_code"] = place
+    firms[geo_cols] = by_code.reindex(place.reindex(firms.index)).to_numpy()
+    province = _mode_by_firm(rec, "province").reindex(firms.index)
+    no_place = firms["istat_code"].isna()
+    if no_place.any():
+        prov_ref = (rec.dropna(subset=["province", "region"]).drop_duplicates("province")
+                    .set_index("province")[["region", "macro_area", "nuts2"]])
+        firms.loc[no_place, "province"] = province[no_place]
+        firms.loc[no_place, ["region", "macro_area", "nuts2"]] = prov_ref.reindex(province[no_place]).to_numpy()
+
+    measures = pd.concat([directory.assign(_p=0), survey.assign(_p=1)], ignore_index=True)
+    for name in ("employees", "revenue_eur"):
+        values = measures.dropna(subset=[name])
+        best = values.groupby("firm_id")["_p"].transform("min")
+        firms[name] = values[values["_p"] == best].groupby("firm_id")[name].median().astype("Float64")
+    classes = directory.dropna(subset=["ateco_2025"]).assign(priority=0)
+    classes["ateco_2025"] = classes["ateco_2025"].str[:5]  # class level: subcategories vary across sources
+    firms["ateco_2025"] = _mode_by_firm(classes, "ateco_2025")
+    firms["ateco_2025_title"] = firms["ateco_2025"].map(ateco.title_2025).astype("str")
+    for name in ("employees_class", "production_class", "capital_class"):
+        firms[name] = _mode_by_firm(directory.assign(priority=0), name)
+    firms["size_class"] = size_class(firms["employees"], firms["revenue_eur"]).astype("str")
+    declared = pd.concat([t[["firm_id", "partner_type_declared"]] for t in (directory, survey, roster)])
+    firms["partner_type"] = _mode_by_firm(declared.assign(priority=0), "partner_type_declared")
+    firms["partner_type_votes"] = declared_votes(declared)
+    firms["n_records"] = rec.groupby("firm_id").size().astype("int64")
+    firms["sources"] = rec.groupby("firm_id")["source"].agg(lambda s: ";".join(sorted(set(s))))
+    columns = list(SCHEMAS["firms"].columns)
+    return typed(firms.reset_index()[columns], "firms")

@@ -1,0 +1,55 @@
+"""Rows not used, with a reason code: blank rows, duplicates, rows missing a key.
+
+The accounting identity of the build (rows read = rows used + rows rejected, per source)
+rests on these: every row the reader returns is either in an output table or here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from channelstudy.vocabulary import REJECT_REASONS
+
+
+def rows_in_file(frame: pd.DataFrame) -> int:
+    """Data records of the source's file: the reader's count, else the last row number seen."""
+    if "rows_in_file" in frame.attrs:
+        return int(frame.attrs["rows_in_file"])
+    return int(frame["row_number"].max()) if len(frame) else 0
+
+
+def blank_rows(frame: pd.DataFrame, source: str, reason: str = "blank_row") -> pd.DataFrame:
+    """Rows the reader skipped as blank (every row number of the file it did not return), as rejects."""
+    missing = np.setdiff1d(np.arange(1, rows_in_file(frame) + 1), frame["row_number"].to_numpy())
+    if not len(missing):
+        return pd.DataFrame(columns=["source", "record_id", "row_number", "reason", "detail"])
+    return pd.DataFrame({"source": source, "record_id": missing.astype(str), "row_number": missing,
+                         "reason": reason, "detail": REJECT_REASONS[reason]})
+
+
+# --- duplicates and rejects ------------------------------------------------------------------
+
+def reject_rows(table: pd.DataFrame, mask: pd.Series, reason: str) -> pd.DataFrame:
+    rows = table.loc[mask, ["source", "record_id", "row_number"]]
+    return rows.assign(reason=reason, detail=REJECT_REASONS[reason])
+
+
+def dedupe_survey(survey: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one response per firm and wave: the latest submitted (then the last row)."""
+    ordered = survey.sort_values(["firm_id", "wave", "submitted", "source", "row_number"], na_position="first")
+    dup = ordered.duplicated(["firm_id", "wave"], keep="last")
+    return ordered[~dup].sort_values(["source", "row_number"]), reject_rows(ordered, dup, "duplicate_response")
+
+
+def dedupe_first(table: pd.DataFrame, keys: list[str], reason: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    ordered = table.sort_values(["source", "row_number"])
+    dup = ordered.duplicated(keys, keep="first")
+    return ordered[~dup], reject_rows(ordered, dup, reason)
+
+
+def empty_rejects() -> pd.DataFrame:
+    """An empty rejects table (so that a build without any reject still has one)."""
+    return pd.DataFrame({"source": pd.Series(dtype="str"), "record_id": pd.Series(dtype="str"),
+                         "row_number": pd.Series(dtype="int64"), "reason": pd.Series(dtype="str"),
+                         "detail": pd.Series(dtype="str")})

@@ -1,0 +1,1 @@
+"""Report: figures for papers and the helpers the notebooks share (never copied into a notebook)."""

@@ -1,0 +1,664 @@
+"""Read the raw file of a manifest source into a table of text.
+
+:func:`read_source` is the one entry point of the build: whatever the format, it returns the
+mapped canonical fields as **text**, untouched but for the conversions below, so that cleaning
+(a later step) sees every source the same way and can report what it changed.
+
+Text conventions (all formats)
+------------------------------
+- Every canonical column has the pandas ``str`` dtype; an empty or missing cell is the empty
+  string ``""``, never ``<NA>``/``NaN``.  Nothing is read as missing because of what it says:
+  ``"NA"`` (Napoli), ``"null"``, ``"-"`` stay as written.
+- Text cells are kept as written (no stripping), so ``"00123456789"`` keeps its zeros.
+- Numbers stored as numbers (spreadsheet, SPSS, JSON and parquet cells) are written without
+  float noise: integral values without a decimal part (``1000000``), other values with at
+  most 15 significant digits as a spreadsheet shows them (``12.5``, ``0.1 + 0.2`` -> ``0.3``),
+  never in exponent notation, and with the source's ``decimal`` mark (``12,5`` when the
+  manifest says ``decimal: ","``), so one parsing rule fits every cell of a source.
+- Dates and times: ISO 8601 (``2023-05-01``; ``2023-05-01 14:30:00`` when there is a time).
+- Booleans: ``true``/``false``.  Lists (JSON): items joined with ``;``.  SPSS value labels are
+  applied, so a Likert answer comes back as its label text (``"Molto d'accordo"``).
+
+Rows
+----
+``row_number`` is the 1-based position of the record among the file's data records (the
+header excluded; for spreadsheets, sheet row = ``row_number`` + the header's row).  Records
+whose mapped cells are all empty are dropped (blank lines, trailing formatted rows); the
+others keep their ``row_number``, so it always points back into the file.
+
+Headers
+-------
+:func:`read_header` returns the header texts as the file has them; matching against the
+manifest goes through :func:`channelstudy.sources.manifest.normalise_header` (whitespace collapsed),
+so ``"1° req. (6)"`` in a manifest matches the header cell ``"1° req.\\n(6)"``.
+
+Statistics sources (``kind: statistics``, a Eurostat bulk TSV) are not read into canonical
+fields: :func:`read_statistics` returns their tidy observations (see :mod:`channelstudy.sources.eurostat`).
+
+Known quirk handled here: python-calamine (0.9) decodes the strings of some BIFF8 ``.xls``
+files stored as UTF-16 one byte per character, giving ``"d\\x00e\\x00n\\x00..."`` (calamine
+issues #229, #326, #468).  Such strings are repaired (see :func:`repair_calamine_utf16`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import decimal as decimal_module
+import fnmatch
+import gzip
+import io
+import json
+import math
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+
+from channelstudy.errors import ManifestError
+from channelstudy.fields import field_names
+from channelstudy.sources.headers import locate_columns
+from channelstudy.sources.specs import Manifest, SourceSpec
+
+TEXT_DTYPE = "str"
+"""dtype of every text column returned (pandas' default string dtype)."""
+
+_EXCEL_DIGITS = 15
+_UTF_CODECS = frozenset(
+    {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+)
+
+# cp1252 characters of bytes 0x80-0x9F, mapped back to those bytes (see repair_calamine_utf16).
+_CP1252_HIGH = {
+    ord(bytes([b]).decode("cp1252")): b for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
+
+
+# --- cells to text -------------------------------------------------------------------------
+
+
+def float_text(value: float, decimal: str = ".") -> str:
+    """Text of a float as a spreadsheet shows it: no float noise, no exponent.
+
+    Parameters
+    ----------
+    value
+        The number; NaN gives ``""``.
+    decimal
+        Decimal mark to write, ``"."`` or ``","``.
+
+    Examples
+    --------
+    >>> float_text(12.5), float_text(1e6), float_text(0.1 + 0.2), float_text(1.5e-7, ",")
+    ('12.5', '1000000', '0.3', '0,00000015')
+    """
+    if math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value.is_integer():
+        return str(int(value))
+    text = format(value, f".{_EXCEL_DIGITS}g")
+    if "e" in text:
+        text = format(decimal_module.Decimal(text), "f")
+    return text.replace(".", decimal) if decimal != "." else text
+
+
+def _datetime_text(value: dt.datetime) -> str:
+    if value.tzinfo is None and value.time() == dt.time(0):
+        return value.date().isoformat()
+    return value.isoformat(sep=" ", timespec="seconds" if value.microsecond == 0 else "microseconds")
+
+
+def cell_text(value: Any, decimal: str = ".") -> str:
+    """Text of one cell value of any reader, following the module's text conventions."""
+    if isinstance(value, str):
+        return value
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return float_text(float(value), decimal)
+    if isinstance(value, decimal_module.Decimal):
+        return "" if value.is_nan() else format(value, "f").replace(".", decimal)
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+        if value is pd.NaT:
+            return ""
+    if isinstance(value, dt.datetime):
+        return _datetime_text(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, list | tuple | np.ndarray):
+        return ";".join(cell_text(v, decimal) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def series_text(values: pd.Series, decimal: str = ".") -> pd.Series:
+    """A column of any dtype as text (``str`` dtype, ``""`` for missing), see :func:`cell_text`."""
+    if isinstance(values.dtype, pd.StringDtype):
+        text = values.fillna("")
+    elif pd.api.types.is_integer_dtype(values.dtype) and not isinstance(
+        values.dtype, pd.api.extensions.ExtensionDtype
+    ):
+        text = values.astype(str)
+    else:
+        text = pd.Series([cell_text(v, decimal) for v in values], index=values.index, dtype=object)
+    return text.astype(TEXT_DTYPE)
+
+
+def repair_calamine_utf16(text: str) -> str:
+    """Undo python-calamine's byte-per-character decoding of UTF-16 ``.xls`` strings.
+
+    Such a string holds every UTF-16LE byte as one character (bytes 0x80-0x9F as their cp1252
+    characters), so ASCII text shows a NUL after each letter.  Text that has no NUL, or that
+    cannot be such a string, is returned unchanged; legitimate text never contains NUL.
+
+    Examples
+    --------
+    >>> repair_calamine_utf16("1\\x00°\\x00 \\x00r\\x00e\\x00q\\x00.\\x00")
+    '1° req.'
+    """
+    if "\x00" not in text or len(text) % 2:
+        return text
+    try:
+        return text.translate(_CP1252_HIGH).encode("latin-1").decode("utf-16-le")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+
+
+def _decode_error(spec: SourceSpec, encoding: str, exc: UnicodeDecodeError) -> ManifestError:
+    """A one-line error locating the first undecodable byte of the file (line and byte offset)."""
+    with _open_binary(spec.path) as handle:
+        data = handle.read()
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as first:
+        line = data.count(b"\n", 0, first.start) + 1
+        where = f"byte 0x{data[first.start]:02x} at line {line} (offset {first.start})"
+    else:  # pragma: no cover - the error came from elsewhere than the whole-file decode
+        where = f"{exc.reason}"
+    if spec.format != "csv":
+        return spec.error(f"{spec.path.name} is not valid UTF-8 ({spec.format} files must be): {where}")
+    hint = "; the file may be cp1252 (Windows Italian): set encoding: cp1252" if "utf" in encoding else ""
+    return spec.error(f"{spec.path.name} is not valid {spec.encoding}: {where}{hint}", key="encoding")
+
+
+@contextmanager
+def _reading(spec: SourceSpec) -> Iterator[None]:
+    """Turn library errors into one-line :class:`ManifestError`s naming the source."""
+    from pyreadstat import PyreadstatError, ReadstatError
+    from python_calamine import CalamineError
+
+    try:
+        yield
+    except ManifestError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise _decode_error(spec, _python_encoding(spec.encoding), exc) from exc
+    except (OSError, ValueError, EOFError, csv.Error, CalamineError, ReadstatError, PyreadstatError) as exc:
+        raise spec.error(f"cannot read {spec.path.name} as {spec.format}: {_one_line(exc)}") from exc
+    except Exception as exc:  # pyarrow's errors are not all ValueError/OSError
+        if type(exc).__module__.startswith("pyarrow"):
+            raise spec.error(f"cannot read {spec.path.name} as {spec.format}: {_one_line(exc)}") from exc
+        raise
+
+
+# --- csv -----------------------------------------------------------------------------------
+
+
+def _python_encoding(encoding: str) -> str:
+    """The codec to decode with: UTF-8 always through ``utf-8-sig`` so a byte order mark is dropped."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def _csv_header(spec: SourceSpec) -> list[str]:
+    with _open_binary(spec.path) as raw:
+        text = io.TextIOWrapper(raw, encoding=_python_encoding(spec.encoding), newline="")
+        header = next(csv.reader(text, delimiter=spec.delimiter, quotechar='"'), None)
+    if header is None:
+        raise spec.error(f"{spec.path.name} is empty (no header row)", key="path")
+    return header
+
+
+def _check_not_utf8(spec: SourceSpec) -> None:
+    """Refuse a UTF-8 file declared in a single-byte encoding: it would read as mojibake ("CittÃ ")."""
+    if codecs.lookup(spec.encoding).name in _UTF_CODECS:
+        return
+    with _open_binary(spec.path) as handle:
+        data = handle.read()
+    if data.isascii():
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    raise spec.error(
+        f"{spec.path.name} is UTF-8 text with accented characters but is declared {spec.encoding}; "
+        f"set encoding: utf-8",
+        key="encoding",
+    )
+
+
+def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    _check_not_utf8(spec)
+    with warnings.catch_warnings():
+        # pandas only warns when the first data row is longer than the header, and drops data.
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            table = pd.read_csv(
+                spec.path,
+                sep=spec.delimiter,
+                quotechar='"',
+                encoding=_python_encoding(spec.encoding),
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                engine="c",
+            )
+        except pd.errors.ParserWarning as exc:
+            raise spec.error(
+                f"cannot read {spec.path.name} as csv with delimiter {spec.delimiter!r}: {_one_line(exc)}"
+            ) from exc
+    if table.shape[1] != len(headers):
+        raise spec.error(f"{spec.path.name}: {len(headers)} header cells but {table.shape[1]} columns read")
+    picked = table.iloc[:, list(positions)]
+    picked.columns = list(positions)
+    return picked.fillna("")
+
+
+# --- spreadsheets --------------------------------------------------------------------------
+
+
+def pick_sheet(spec: SourceSpec, names: Sequence[str]) -> str:
+    """The sheet to read: ``spec.sheet`` (``*`` and ``?`` are wildcards), else the first one.
+
+    A pattern must match exactly one sheet (Excel forbids ``*`` and ``?`` in sheet names, so a
+    name with them can only be a pattern): ``STARTUP_*`` finds ``STARTUP_01052017``.
+
+    Raises
+    ------
+    ManifestError
+        No sheet of that name, or a pattern matching none or several sheets.
+    """
+    shown = ", ".join(repr(n) for n in names)
+    if spec.sheet is None:
+        if not names:
+            raise spec.error(f"{spec.path.name} has no sheets", key="sheet")
+        return names[0]
+    if not any(c in spec.sheet for c in "*?"):
+        if spec.sheet not in names:
+            raise spec.error(f"sheet {spec.sheet!r} not found in {spec.path.name} (sheets: {shown})", key="sheet")
+        return spec.sheet
+    hits = [n for n in names if fnmatch.fnmatchcase(n, spec.sheet)]
+    if len(hits) != 1:
+        what = "no sheet" if not hits else f"{len(hits)} sheets"
+        raise spec.error(f"pattern {spec.sheet!r} matches {what} of {spec.path.name} (sheets: {shown})", key="sheet")
+    return hits[0]
+
+
+def _sheet_rows(spec: SourceSpec) -> list[list[Any]]:
+    """All rows of the source's sheet, from the first non-empty row, as calamine returns them."""
+    from python_calamine import CalamineWorkbook
+
+    with CalamineWorkbook.from_path(spec.path) as book:
+        name = pick_sheet(spec, book.sheet_names)
+        rows = book.get_sheet_by_name(name).to_python()
+    if not rows:
+        raise spec.error(f"sheet {name!r} of {spec.path.name} is empty (no header row)", key="sheet")
+    return rows
+
+
+def _sheet_cell(spec: SourceSpec) -> Callable[[Any], Any]:
+    return repair_calamine_utf16 if spec.format == "xls" else _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _sheet_header(spec: SourceSpec) -> list[str]:
+    fix = _sheet_cell(spec)
+    return [cell_text(fix(v) if isinstance(v, str) else v) for v in _sheet_rows(spec)[0]]
+
+
+def _sheet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    rows = _sheet_rows(spec)[1:]
+    fix = _sheet_cell(spec)
+    decimal = spec.decimal
+
+    def text(value: Any) -> str:
+        return fix(value) if isinstance(value, str) else cell_text(value, decimal)
+
+    columns = {p: [text(r[p]) if p < len(r) else "" for r in rows] for p in positions}
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), dtype=object)
+
+
+# --- json ----------------------------------------------------------------------------------
+
+
+def _is_json_lines(path: Path) -> bool:
+    name = path.name.lower().removesuffix(".gz")
+    return name.endswith(".jsonl")
+
+
+def _json_error(spec: SourceSpec, exc: json.JSONDecodeError, line_offset: int = 0) -> ManifestError:
+    return spec.error(
+        f"{spec.path.name} is not valid JSON: {exc.msg} at line {exc.lineno + line_offset}, "
+        f"column {exc.colno}"
+    )
+
+
+def _json_document(spec: SourceSpec) -> Any:
+    with _open_binary(spec.path) as handle:
+        text = handle.read().decode("utf-8-sig")
+    if not _is_json_lines(spec.path):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _json_error(spec, exc) from exc
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise _json_error(spec, exc, line_offset=number - 1) from exc
+    return records
+
+
+def _json_records(spec: SourceSpec) -> list[dict[str, Any]]:
+    """The list of record objects: the document itself, or the list at ``record_path``."""
+    document = _json_document(spec)
+    if spec.record_path is not None:
+        walked = []
+        for key in spec.record_path.split("."):
+            walked.append(key)
+            if not isinstance(document, dict) or key not in document:
+                have = ", ".join(repr(k) for k in document) if isinstance(document, dict) else "not an object"
+                raise spec.error(
+                    f"{'.'.join(walked)!r} not found in {spec.path.name} (keys there: {have})",
+                    key="record_path",
+                )
+            document = document[key]
+    if isinstance(document, dict):
+        keys = ", ".join(repr(k) for k in document)
+        raise spec.error(
+            f"{spec.path.name} holds an object, not a list of records; set record_path: to the "
+            f"key of the list (keys: {keys})",
+            key="record_path",
+        )
+    if not isinstance(document, list):
+        raise spec.error(
+            f"records of {spec.path.name} must be a list of objects, got {type(document).__name__}",
+            key="record_path",
+        )
+    for number, record in enumerate(document, start=1):
+        if not isinstance(record, dict):
+            raise spec.error(
+                f"record {number} of {spec.path.name} is a {type(record).__name__}, not an object"
+            )
+    return document
+
+
+def _json_table(spec: SourceSpec) -> pd.DataFrame:
+    """Records flattened by ``pd.json_normalize`` (nested keys dotted), not yet text."""
+    records = _json_records(spec)
+    if not records:
+        return pd.DataFrame(index=pd.RangeIndex(0))
+    return pd.json_normalize(records, sep=".")
+
+
+def _json_header(spec: SourceSpec) -> list[str]:
+    return [str(c) for c in _json_table(spec).columns]
+
+
+def _json_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    table = _json_table(spec)
+    return pd.DataFrame(
+        {p: series_text(table.iloc[:, p], spec.decimal) for p in positions}, index=pd.RangeIndex(len(table))
+    )
+
+
+# --- sav and parquet -----------------------------------------------------------------------
+
+
+def _sav_header(spec: SourceSpec) -> list[str]:
+    import pyreadstat
+
+    _, meta = pyreadstat.read_sav(str(spec.path), metadataonly=True)
+    return list(meta.column_names)
+
+
+def _sav_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    import pyreadstat
+
+    names = [headers[p] for p in positions] or headers[:1]
+    table, _ = pyreadstat.read_sav(
+        str(spec.path), usecols=list(names), apply_value_formats=True, formats_as_category=False
+    )
+    return pd.DataFrame(
+        {p: series_text(table[headers[p]], spec.decimal) for p in positions}, index=pd.RangeIndex(len(table))
+    )
+
+
+def _parquet_header(spec: SourceSpec) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(spec.path).names)
+
+
+def _parquet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    import pyarrow.parquet as pq
+
+    arrow = pq.read_table(spec.path, columns=[headers[p] for p in positions])
+    table = arrow.to_pandas()
+    return pd.DataFrame(
+        {p: series_text(table.iloc[:, i], spec.decimal) for i, p in enumerate(positions)},
+        index=pd.RangeIndex(arrow.num_rows),
+    )
+
+
+# --- eurostat bulk tsv (statistics sources) ------------------------------------------------
+
+
+def _eurostat_header(spec: SourceSpec) -> list[str]:
+    """Header cells of a Eurostat bulk TSV, checked: the packed key dimensions, then the periods."""
+    from channelstudy.sources.eurostat import split_packed_header
+
+    with _open_binary(spec.path) as raw:
+        line = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="").readline()
+    cells = line.rstrip("\r\n").split("\t")
+    if not line or len(cells) < 2:
+        raise spec.error(f"{spec.path.name} is not a Eurostat bulk TSV (no tab-separated header line)", key="path")
+    return [*split_packed_header(cells[0]), *(c.strip() for c in cells[1:])]
+
+
+def _no_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
+    raise spec.error(f"a {spec.format} file is read with read_statistics, not read_source", key="format")
+
+
+def read_statistics(spec: SourceSpec) -> pd.DataFrame:
+    """Read a ``statistics`` source (a Eurostat bulk TSV) into a tidy table, every cell kept.
+
+    Parameters
+    ----------
+    spec
+        A validated source of kind ``statistics`` (format ``eurostat_tsv``).
+
+    Returns
+    -------
+    DataFrame
+        :func:`channelstudy.sources.eurostat.read_eurostat_tsv` with ``drop_missing=False`` (one row per
+        series and period, ``:`` cells included), preceded by ``row_number`` (int64, the 1-based
+        data row of the series in the file) and ``series_key`` (the series' codes comma-joined,
+        e.g. ``A,GE10,C10-S951_X_K,E_CC,PC_ENT,IT``).  ``attrs["rows_in_file"]`` is the number of
+        data rows (series).
+
+    Raises
+    ------
+    ManifestError
+        Missing file, or a file that is not a Eurostat bulk TSV (one line naming the source).
+    """
+    from channelstudy.sources.eurostat import read_eurostat_tsv
+
+    _check_file(spec)
+    with _reading(spec):
+        tidy = read_eurostat_tsv(spec.path, drop_missing=False)
+    n_series, n_periods = int(tidy.attrs["n_series"]), int(tidy.attrs["n_periods"])
+    dimensions = [c for c in tidy.columns if c not in ("time", "value", "flag")]
+    series = np.repeat(np.arange(1, n_series + 1, dtype="int64"), n_periods)
+    key = tidy[dimensions[0]].astype("str")
+    for name in dimensions[1:]:
+        key = key + "," + tidy[name].astype("str")
+    out = pd.concat([pd.DataFrame({"row_number": series, "series_key": key.astype(TEXT_DTYPE)}), tidy], axis=1)
+    out.attrs = {"rows_in_file": n_series}
+    return out
+
+
+# --- entry points --------------------------------------------------------------------------
+
+_HEADER_READERS: dict[str, Callable[[SourceSpec], list[str]]] = {
+    "csv": _csv_header,
+    "xlsx": _sheet_header,
+    "xls": _sheet_header,
+    "json": _json_header,
+    "sav": _sav_header,
+    "parquet": _parquet_header,
+    "eurostat_tsv": _eurostat_header,
+}
+
+_COLUMN_READERS: dict[str, Callable[[SourceSpec, Sequence[str], Sequence[int]], pd.DataFrame]] = {
+    "csv": _csv_columns,
+    "xlsx": _sheet_columns,
+    "xls": _sheet_columns,
+    "json": _json_columns,
+    "sav": _sav_columns,
+    "parquet": _parquet_columns,
+    "eurostat_tsv": _no_columns,
+}
+
+
+def _check_file(spec: SourceSpec) -> None:
+    if not spec.path.is_file():
+        raise spec.error(f"file not found: {spec.path}", key="path")
+
+
+def read_header(spec: SourceSpec) -> list[str]:
+    """The header texts of a source's file, in file order, as written (not normalised).
+
+    CSV: the first record; xlsx/xls: the first non-empty row of the sheet; JSON: the keys of
+    the flattened records (first-seen order, nested keys dotted); sav: variable names;
+    parquet: column names.  Cheap for csv (reads one record), sav and parquet (metadata); the
+    spreadsheet and JSON readers parse the whole file.  Eurostat bulk TSV: the key dimensions
+    unpacked from the first cell, then the periods (first line only).
+
+    Raises
+    ------
+    ManifestError
+        If the file is missing, empty or unreadable (e.g. not decodable with its encoding, a
+        missing sheet, a ``record_path`` that leads nowhere), with a one-line message.
+    """
+    _check_file(spec)
+    with _reading(spec):
+        return _HEADER_READERS[spec.format](spec)
+
+
+def read_source(spec: SourceSpec) -> pd.DataFrame:
+    """Read a source's file into its mapped canonical fields, all as text.
+
+    Parameters
+    ----------
+    spec
+        A validated source (from :func:`channelstudy.sources.manifest.load_manifest`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``source`` (``spec.name``), ``row_number`` (int64, 1-based data record
+        number in the file), ``record_id`` (the mapped column, else ``str(row_number)``), then
+        the other mapped and constant fields in codebook order (:func:`channelstudy.fields.
+        field_names`).  Unmapped source columns are dropped.  Every column but
+        ``row_number`` has dtype ``str`` with ``""`` for empty cells; numbers are not parsed
+        (``spec.scales`` says what to multiply them by once cleaned).  Records whose mapped
+        cells are all empty are left out; ``attrs["rows_in_file"]`` counts every data record
+        of the file, those included (trailing ones too).
+
+    Raises
+    ------
+    ManifestError
+        One line naming the source: missing file, undecodable text (with the line of the first
+        bad byte), a UTF-8 file declared in a single-byte encoding, a CSV row with more fields
+        than the header, an absent or ambiguous mapped header, an unreadable file.
+    """
+    headers = read_header(spec)
+    located = locate_columns(spec, headers)
+    positions = sorted(set(located.values()))
+    with _reading(spec):
+        table = _COLUMN_READERS[spec.format](spec, headers, positions)
+    return _canonical_frame(spec, located, table)
+
+
+def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFrame) -> pd.DataFrame:
+    """Name, order and type the picked columns; add source, row_number, record_id, constants."""
+    keep = np.zeros(len(table), dtype=bool) if located else np.ones(len(table), dtype=bool)
+    for position in set(located.values()):
+        keep |= table[position].to_numpy(dtype=object) != ""
+    kept = table.loc[keep]
+    row_number = np.flatnonzero(keep).astype("int64") + 1
+    constants = spec.constant_values
+    out: dict[str, Any] = {
+        "source": pd.Series(spec.name, index=kept.index, dtype=TEXT_DTYPE),
+        "row_number": row_number,
+        "record_id": kept[located["record_id"]] if "record_id" in located else row_number.astype(str),
+    }
+    for name in field_names(spec.kind):
+        if name in located and name != "record_id":
+            out[name] = kept[located[name]]
+        elif name in constants:
+            out[name] = pd.Series(constants[name], index=kept.index, dtype=TEXT_DTYPE)
+    frame = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()})
+    text_columns = [c for c in frame.columns if c != "row_number"]
+    frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
+    frame.attrs = {"rows_in_file": len(table)}
+    return frame
+
+
+def check_headers(manifest: Manifest) -> None:
+    """Check that every mapped header is in its file, reading only header rows.
+
+    Also checks what reading the header needs: the sheet exists, the JSON ``record_path``
+    leads to a list of records, the CSV header decodes with the declared encoding.
+
+    Raises
+    ------
+    ManifestError
+        On the first absent or ambiguous header, or unreadable header row.
+    """
+    for spec in manifest.sources:
+        locate_columns(spec, read_header(spec))

@@ -1,0 +1,102 @@
+"""The analysis stage on the default world: weights recover the population, segments are complete."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from channelstudy.analysis import AnalyzeConfig, analyze
+from channelstudy.analysis.weights import weighted_mean
+from tests.conftest import true_firm_keys
+
+
+def test_segments_cover_every_firm(analyzed_world) -> None:
+    _, analyzed, result = analyzed_world
+    firms = pd.read_parquet(analyzed / "firms.parquet")
+    segments = pd.read_parquet(analyzed / "segments.parquet")
+    assert segments["firm_id"].tolist() == firms["firm_id"].tolist()
+    assert {"firm_id", "partner_type", "rule", "cluster", "cluster_name", "membership_prob"} <= set(segments.columns)
+    clustered = segments.dropna(subset=["cluster"])
+    assert clustered["membership_prob"].between(0, 1).all()
+    survey = pd.read_parquet(analyzed / "survey.parquet")
+    with_mix = set(survey.dropna(subset=[c for c in survey.columns if c.startswith("mix_")])["firm_id"])
+    assert set(clustered["firm_id"]) == with_mix, "every firm with a valid revenue mix is clustered"
+    assert set(clustered["cluster_name"]) == {"resale-led", "services-led", "own-IP", "managed/cloud"}
+
+
+def test_weighted_estimates_beat_unweighted_ones(analyzed_world) -> None:
+    """Population mean of log persons employed (not a raking margin): weighted is closer to the truth."""
+    root, analyzed, _ = analyzed_world
+    truth = pd.read_parquet(root / "truth" / "firms.parquet")
+    partners = truth[truth["partner_type"] != "platform_vendor"]
+    true_value = np.log(partners["employees"]).mean()
+    survey = pd.read_parquet(analyzed / "survey.parquet")
+    weights = pd.read_parquet(analyzed / "survey_weights.parquet")
+    s = survey.merge(weights, on=["source", "record_id", "firm_id", "wave"]).dropna(subset=["weight", "employees"])
+    for wave, g in s.groupby("wave"):
+        x = np.log(g["employees"].astype(float))
+        unweighted = abs(x.mean() - true_value)
+        weighted = abs(weighted_mean(x, g["weight"].astype(float)) - true_value)
+        assert weighted < unweighted, (wave, weighted, unweighted)
+
+
+def test_weighted_population_shares_beat_unweighted_ones(analyzed_world) -> None:
+    """Share of partners with turnover above 1 M EUR (not a raking margin): weighted is closer to the truth."""
+    root, analyzed, _ = analyzed_world
+    truth = pd.read_parquet(root / "truth" / "firms.parquet")
+    partners = truth[truth["partner_type"] != "platform_vendor"]
+    true_share = (partners["revenue_eur"] > 1e6).mean()
+    survey = pd.read_parquet(analyzed / "survey.parquet")
+    weights = pd.read_parquet(analyzed / "survey_weights.parquet")
+    s = survey.merge(weights, on=["source", "record_id", "firm_id", "wave"]).dropna(subset=["weight", "revenue_eur"])
+    errors = []
+    for _, g in s.groupby("wave"):
+        above = (g["revenue_eur"].astype(float) > 1e6).astype(float)
+        errors.append((abs(above.mean() - true_share), abs(weighted_mean(above, g["weight"].astype(float)) - true_share)))
+    for wave_errors in errors:
+        assert wave_errors[1] < wave_errors[0], errors
+
+
+def test_weights_report_has_design_effects(analyzed_world) -> None:
+    _, analyzed, result = analyzed_world
+    report = pd.read_csv(analyzed / "weights_report.csv")
+    assert report["converged"].all()
+    assert (report["deff_kish"] >= 1).all() and (report["n_effective"] <= report["n"]).all()
+    assert (analyzed / "tables" / "weights_report.csv").is_file()
+
+
+def test_clusters_recover_the_true_business_models(analyzed_world) -> None:
+    root, analyzed, result = analyzed_world
+    segments = pd.read_parquet(analyzed / "segments.parquet").dropna(subset=["cluster"])
+    key = true_firm_keys(pd.read_parquet(analyzed / "links.parquet"), pd.read_parquet(root / "truth" / "records.parquet"))
+    archetype = pd.read_parquet(root / "truth" / "firms.parquet").set_index("firm_key")["archetype"]
+    both = segments.set_index("firm_id").join(key).dropna(subset=["firm_key"])
+    ari = adjusted_rand_score(archetype.reindex(both["firm_key"]).to_numpy(), both["cluster"].to_numpy())
+    assert ari >= 0.80, ari
+
+
+def test_analysis_is_deterministic(analyzed_world, tmp_path: Path) -> None:
+    _, analyzed, _ = analyzed_world
+    for name in ("firms", "survey", "vendor_roster", "pipeline", "links"):
+        shutil.copy2(analyzed / f"{name}.parquet", tmp_path / f"{name}.parquet")
+    shutil.copy2(analyzed / "build_report.json", tmp_path / "build_report.json")
+    analyze(tmp_path)
+    for name in ("segments.parquet", "survey_weights.parquet", "weights_report.csv", "analysis_report.json"):
+        assert hashlib.sha256((analyzed / name).read_bytes()).digest() == \
+            hashlib.sha256((tmp_path / name).read_bytes()).digest(), name
+
+
+def test_missing_build_outputs_are_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="run `channelstudy build` first"):
+        analyze(tmp_path)
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="n_components_range"):
+        AnalyzeConfig(n_components_range=(5, 2))
