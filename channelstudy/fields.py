@@ -55,8 +55,7 @@ IDENTITY: tuple[Field, ...] = (
 _DIRECTORY_ONLY: tuple[Field, ...] = (
     Field("tax_code", "str", "Codice fiscale (11-digit for companies, 16 characters for persons)."),
     Field("legal_form", "str", "Legal form, any spelling.", ", ".join(LEGAL_FORMS)),
-    Field("region", "str", "Region name."),
-    Field("postcode", "str", "CAP, five digits."),
+    Field("region", "str", "Region name; places a firm that has neither comune nor province."),
     Field("ateco", "str", "ATECO code in any edition or format (2007, 2022, 2025; dotted or compact)."),
     Field("employees", "float", "Persons employed (a number or a class range).", ">= 0"),
     Field("employees_class", "str", "Class of persons employed as a range (`0-4`, `250+`); when `employees` is "
@@ -133,6 +132,13 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "vendor_roster": IDENTITY + _ROSTER_ONLY,
     "pipeline": IDENTITY + _PIPELINE_ONLY,
 }
+
+REFUSED_FIELDS: dict[str, str] = {
+    "postcode": "the build places firms by comune and province, so a CAP would be read and dropped; "
+                "map the comune instead",
+}
+"""Fields a manifest may not map, with the reason given in the error (instead of "unknown field")."""
+
 
 def _fields(kind: str) -> tuple[Field, ...]:
     return () if kind == STATISTICS_KIND else FIELDS[kind]

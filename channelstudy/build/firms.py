@@ -49,6 +49,13 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
                     .set_index("province")[["region", "macro_area", "nuts2"]])
         firms.loc[no_place, "province"] = province[no_place]
         firms.loc[no_place, ["region", "macro_area", "nuts2"]] = prov_ref.reindex(province[no_place]).to_numpy()
+    no_region = firms["region"].isna()
+    if no_region.any():  # neither comune nor province: the region a source states, if any
+        region = _mode_by_firm(rec, "region_declared").reindex(firms.index)
+        region_ref = (rec.dropna(subset=["region_declared"]).drop_duplicates("region_declared")
+                      .set_index("region_declared")[["macro_area_declared", "nuts2_declared"]])
+        firms.loc[no_region, "region"] = region[no_region]
+        firms.loc[no_region, ["macro_area", "nuts2"]] = region_ref.reindex(region[no_region]).to_numpy()
 
     measures = pd.concat([directory.assign(_p=0), survey.assign(_p=1)], ignore_index=True)
     for name in ("employees", "revenue_eur"):

@@ -8,7 +8,7 @@ import pandas as pd
 from channelstudy.build.config import KIND_PRIORITY, BuildConfig
 from channelstudy.build.link import link_records
 from channelstudy.build.records import as_text, column_or_na
-from channelstudy.clean import geo, names, vat
+from channelstudy.clean import geo, names, regions, vat
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.specs import Manifest, SourceSpec
 
@@ -35,6 +35,7 @@ def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: Buil
             "kind": spec.kind, "priority": KIND_PRIORITY[spec.kind] * 1000 + order[spec.name],
             "name_raw": column_or_na(f, "name"), "vat_raw": column_or_na(f, "vat"), "tax_code_raw": column_or_na(f, "tax_code"),
             "comune_raw": column_or_na(f, "comune"), "province_raw": column_or_na(f, "province"),
+            "region_raw": column_or_na(f, "region"),
             "legal_form_raw": column_or_na(f, "legal_form"), "declared_first": spec.options.prefer_declared_legal_form,
             "dedupe_by_name": spec.options.dedupe_by_name,
         }))
@@ -50,6 +51,10 @@ def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: Buil
     from_name, declared = clean["legal_form"].fillna(declared_form), declared_form.fillna(clean["legal_form"])
     ids["legal_form"] = declared.where(ids["declared_first"], from_name).astype("str")
     where = geo.clean_geo(as_text(ids["comune_raw"]), as_text(ids["province_raw"]), threshold=config.geo_threshold)
+    declared_region = regions.clean_regions(as_text(ids["region_raw"]))
+    ids["region_declared"] = declared_region["region"]
+    ids["macro_area_declared"] = declared_region["macro_area"]
+    ids["nuts2_declared"] = declared_region["nuts2"]
     for col in geo.GEO_COLUMNS:
         ids[col] = where[col].astype("str")
     own_block = ("@" + ids["source"]).where(ids["dedupe_by_name"].astype(bool))
@@ -61,7 +66,7 @@ def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: Buil
 def empty_identities() -> pd.DataFrame:
     """The identity frame of a manifest without record sources (only statistics)."""
     text = ["source", "record_id", "kind", "name_raw", "vat_raw", "tax_code_raw", "comune_raw", "province_raw",
-            "legal_form_raw"]
+            "region_raw", "legal_form_raw"]
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in text})
     frame["row_number"] = pd.Series(dtype="int64")
     frame["priority"] = pd.Series(dtype="int64")

@@ -18,7 +18,14 @@ from typing import Any
 
 from channelstudy.clean.classes import DECODERS
 from channelstudy.errors import ManifestError
-from channelstudy.fields import FIELDS, SOURCE_KINDS, STATISTICS_KIND, field_names, required_fields
+from channelstudy.fields import (
+    FIELDS,
+    REFUSED_FIELDS,
+    SOURCE_KINDS,
+    STATISTICS_KIND,
+    field_names,
+    required_fields,
+)
 from channelstudy.sources import presets as builtin_presets
 from channelstudy.sources.headers import did_you_mean, normalise_header
 from channelstudy.sources.specs import (
@@ -277,6 +284,8 @@ def _check_wave(ctx: EntryContext, raw: Mapping[str, Any], kind: str) -> int | N
 
 
 def _unknown_field_error(ctx: EntryContext, name: Any, kind: str) -> ManifestError:
+    if str(name) in REFUSED_FIELDS:
+        return ctx.error(f"not used by the build: {REFUSED_FIELDS[str(name)]}", field=str(name))
     hint = did_you_mean(str(name), field_names(kind))
     return ctx.error(
         f"unknown field for kind {kind!r}{hint} (fields: {', '.join(field_names(kind))})", field=str(name)
