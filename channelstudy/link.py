@@ -399,15 +399,16 @@ def _name_edges(
     n = len(work)
     keyed = work["name"].notna() if exact else work["name"].notna() & work["block"].notna()
     entry = np.full(n, -1, dtype=np.int64)
-    if exact:
-        codes, uniques = pd.factorize(work.loc[keyed, "name"], sort=True)
-        pairs = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
-    else:
-        both = pd.MultiIndex.from_frame(work.loc[keyed, ["block", "name"]])
-        codes, uniques = pd.factorize(both, sort=True)
+    name_code, names = pd.factorize(work.loc[keyed, "name"], sort=True)
+    pairs = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    codes, n_entries = name_code, len(names)
+    if not exact:  # entries (block, name), numbered in that sort order
+        block_code = pd.factorize(work.loc[keyed, "block"], sort=True)[0].astype(np.int64)
+        pair_codes, codes = np.unique(block_code * len(names) + name_code, return_inverse=True)
+        n_entries = len(pair_codes)
         pairs = blocks.blocked_entry_pairs(
-            pd.factorize(uniques.get_level_values(0))[0],
-            uniques.get_level_values(1).to_numpy(dtype=object),
+            pair_codes // max(len(names), 1),
+            names.to_numpy(dtype=object)[pair_codes % max(len(names), 1)],
             SCORERS[config.scorer],
             config.name_threshold,
             config.max_block_names,
@@ -415,7 +416,7 @@ def _name_edges(
     entry[keyed.to_numpy()] = codes
     margin = None if config.allow_vat_conflict_merge else config.ambiguity_margin
     carries_vat = work["vat"].notna().to_numpy()[roots]
-    return blocks.name_edges(entry, len(uniques), pairs, roots, carries_vat, margin)
+    return blocks.name_edges(entry, n_entries, pairs, roots, carries_vat, margin)
 
 
 # --------------------------------------------------------------------------------------------
