@@ -283,6 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=20240611)
     parser.add_argument("--work", type=Path, default=Path("/tmp/channelstudy-bench-scale"))
     parser.add_argument("--out", type=Path, default=OUT_CSV)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the rows of --out for tasks not rerun, and reuse saved linker inputs")
     args = parser.parse_args(argv)
     if args.child:
         kind, *rest = args.child
@@ -295,6 +297,14 @@ def main(argv: list[str] | None = None) -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     inputs: dict[int, Path] = {}
+    if args.reuse:
+        rerun = {"build"} if args.sizes else set()
+        rerun |= {"link_tiled"} if args.tiled else set()
+        rerun |= {"compare_directory_roster"} if args.compare else set()
+        if args.out.exists():
+            kept = pd.read_csv(args.out)
+            rows += kept[~kept["task"].isin(rerun)].drop(columns=["time_ratio_vs_ours"], errors="ignore").to_dict("records")
+        inputs = {int(p.stem.removeprefix("link_input")): p for p in args.work.glob("link_input[0-9]*.parquet")}
     for firms in args.sizes:
         raw, truth = world(args.work, firms, args.seed)
         dump = args.work / f"link_input{firms}.parquet"
