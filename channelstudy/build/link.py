@@ -7,7 +7,8 @@ survey waves, vendor rosters, pipeline records), already cleaned, and assigns ea
 1. **VAT edges.** All records sharing a valid partita IVA are one firm (exact, unguarded).
 2. **Name edges within a block.**  Distinct ``name_key`` values of one block (a province, or a
    comune with ``block_on="comune"``) are compared all-against-all with
-   :func:`rapidfuzz.process.cdist`; pairs scoring at least ``name_threshold`` become candidate
+   :func:`rapidfuzz.process.cdist` (a block above ``max_block_names`` distinct names only within
+   sub-blocks, see :mod:`channelstudy.link_blocks`); pairs scoring at least ``name_threshold`` become candidate
    edges, identical name keys in a block score 1.0.  Candidate edges are applied from the best
    score down (ties broken by the records' stable order), and an edge is *refused* when it
    would put two different valid VATs in one firm (unless ``allow_vat_conflict_merge``), or
@@ -21,7 +22,10 @@ survey waves, vendor rosters, pipeline records), already cleaned, and assigns ea
    second pass linking identical name keys across blocks (all records, any block or none),
    after all in-block edges and under the same guards.
 
-Everything is ordered by a stable record key, ``(priority, source, row_number, record_id)``,
+The merges are sequential by nature (each guard looks at the clusters built so far), so they
+run over flat arrays in one pass over the candidate edges, and everything else is precomputed
+with numpy and pandas; the candidate list is kept short without changing any decision (see
+:mod:`channelstudy.link_blocks`).  Everything is ordered by a stable record key, ``(priority, source, row_number, record_id)``,
 so the same records give the same partition and the same ``firm_id`` whatever their input
 row order.  :func:`pairwise_quality` scores a clustering against known truth.
 """
@@ -33,10 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from channelstudy.build import link_blocks as blocks
 from channelstudy.vocabulary import MATCH_METHODS
 
 __all__ = [
@@ -76,9 +81,7 @@ _BLOCK_COLUMNS: tuple[str, ...] = ("province", "comune")
 _LEGAL_FORM_FAMILY: dict[str, str] = {"SRLS": "SRL"}
 """Legal forms compared as the same family (an SRLS becomes an SRL by growing its capital)."""
 _UNINFORMATIVE_LEGAL_FORMS: frozenset[str] = frozenset({"", "OTHER"})
-_CDIST_CELLS = 4_000_000
-"""Score-matrix cells per :func:`rapidfuzz.process.cdist` call (32 MB of float64)."""
-_SCORE_TOLERANCE = 1e-6
+_SCORE_TOLERANCE = blocks.SCORE_TOLERANCE
 """Tolerance on the 0-100 scale when comparing a score with a threshold."""
 _VAT_PATTERN = r"^\d{11}$"
 
@@ -133,12 +136,24 @@ class LinkConfig:
         of that name with distinct VATs.  ``None`` disables the rule (the tie then goes to the
         firm whose record comes first in the stable order), as does
         ``allow_vat_conflict_merge=True``.
+    max_block_names
+        Block cap: a block with more distinct name keys than this is compared only within
+        sub-blocks, the names sharing their first ``k`` characters, or the first ``k``
+        characters of their token-sorted form, or their last ``k`` characters (each key on its
+        own; ``k`` from :data:`channelstudy.link_blocks.SUB_BLOCK_KEY_LENGTHS`, the first that
+        brings every sub-block under the cap).  Cost grows with the square of a block's size;
+        the fallback may miss a similar pair that differs in all three keys (forcing Milan of
+        the default world, 2,955 names, into sub-blocks of 2-character keys kept 99.9% of its
+        similar pairs for 9% of the comparisons).  ``None``: never split.  The
+        default 5,000 leaves every block of the default 15,000-firm world whole (the largest,
+        Milan, has about 3,000 names).
 
     Raises
     ------
     ValueError
         If a threshold is outside ``(0, 1]``, the legal-form threshold is below
-        ``name_threshold``, ``ambiguity_margin`` is not ``None`` or in ``[0, 1)``, the scorer
+        ``name_threshold``, ``ambiguity_margin`` is not ``None`` or in ``[0, 1)``,
+        ``max_block_names`` is not ``None`` or an integer >= 2, the scorer
         or block column is unknown, or a switch is not a bool.
 
     Examples
@@ -158,6 +173,7 @@ class LinkConfig:
     allow_vat_conflict_merge: bool = False
     legal_form_conflict_threshold: float = 1.0
     ambiguity_margin: float | None = 0.0
+    max_block_names: int | None = 5_000
 
     def __post_init__(self) -> None:
         _check_unit_interval("name_threshold", self.name_threshold)
@@ -178,6 +194,9 @@ class LinkConfig:
             or not 0.0 <= float(margin) < 1.0
         ):
             raise ValueError(f"ambiguity_margin must be None or a number in [0, 1), got {margin!r}")
+        cap = self.max_block_names
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int | np.integer) or cap < 2):
+            raise ValueError(f"max_block_names must be None or an integer >= 2, got {cap!r}")
         for name in ("exact_name_key_without_block", "allow_vat_conflict_merge"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, got {getattr(self, name)!r}")
@@ -273,18 +292,31 @@ def _prepare(records: pd.DataFrame, config: LinkConfig) -> pd.DataFrame:
 
 
 class _GuardedClusters:
-    """Union-find over nodes ``0..n-1`` whose root is always the smallest member.
+    """Union-find over nodes ``0..n-1`` (flat parent array) whose root is always the smallest member.
 
-    Each root keeps the set of VATs and of legal-form families of its cluster, so that
-    :meth:`may_merge` can refuse name edges that join different VATs or disjoint legal forms.
+    Each root carries its cluster's VAT (a code, -1 for none: without conflict merges a cluster
+    has at most one) and the bitmask of its legal-form families, so that a name edge joining two
+    VATs or disjoint legal forms can be refused in constant time.  The loops stay in Python over
+    lists (faster than numpy scalars); everything they need is precomputed as arrays.
     """
 
     def __init__(self, parent: np.ndarray, work: pd.DataFrame, config: LinkConfig) -> None:
         self.parent: list[int] = parent.tolist()
         self.config = config
-        roots = pd.Series(parent, index=work.index)
-        self.vats: dict[int, frozenset[str]] = _sets_by_root(roots, work["vat"])
-        self.forms: dict[int, frozenset[str]] = _sets_by_root(roots, work["form"])
+        n = len(parent)
+        vat_code = pd.factorize(work["vat"])[0]
+        vat = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(vat, parent, vat_code)  # VAT edges made ``parent`` a star per VAT
+        form_code, families = pd.factorize(work["form"])
+        if len(families) <= 62:
+            bits = np.where(form_code >= 0, np.left_shift(np.int64(1), np.maximum(form_code, 0)), 0)
+            forms = np.zeros(n, dtype=np.int64)
+        else:  # pragma: no cover - more legal-form families than bits: Python integers
+            bits = np.array([1 << int(c) if c >= 0 else 0 for c in form_code], dtype=object)
+            forms = np.zeros(n, dtype=object)
+        np.bitwise_or.at(forms, parent, bits)
+        self.vat: list[int] = vat.tolist()
+        self.forms: list[int] = forms.tolist()
 
     def find(self, node: int) -> int:
         """Return the root of ``node`` (with path halving)."""
@@ -294,40 +326,40 @@ class _GuardedClusters:
             node = parent[node]
         return node
 
-    def may_merge(self, root_a: int, root_b: int, score: float) -> bool:
-        """Whether a name edge of ``score`` may join the clusters of two distinct roots."""
-        vats_a, vats_b = self.vats.get(root_a), self.vats.get(root_b)
-        if vats_a and vats_b and vats_a != vats_b and not self.config.allow_vat_conflict_merge:
-            return False
-        forms_a, forms_b = self.forms.get(root_a), self.forms.get(root_b)
-        if forms_a and forms_b and forms_a.isdisjoint(forms_b):
-            return score >= self.config.legal_form_conflict_threshold - _SCORE_TOLERANCE / 100
-        return True
-
-    def union(self, root_a: int, root_b: int) -> None:
-        """Join two distinct roots; the smaller stays root and takes both attribute sets."""
-        keep, drop = min(root_a, root_b), max(root_a, root_b)
-        self.parent[drop] = keep
-        for attribute in (self.vats, self.forms):
-            moved = attribute.pop(drop, None)
-            if moved:
-                attribute[keep] = attribute.get(keep, frozenset()) | moved
+    def apply(self, a: np.ndarray, b: np.ndarray, score: np.ndarray) -> np.ndarray:
+        """Try edges in the given order under the guards; return the mask of the accepted ones."""
+        parent, vat, forms = self.parent, self.vat, self.forms
+        check_vat = not self.config.allow_vat_conflict_merge
+        form_floor = self.config.legal_form_conflict_threshold - _SCORE_TOLERANCE / 100
+        accepted = np.zeros(len(a), dtype=bool)
+        for k, (x, y, s) in enumerate(zip(a.tolist(), b.tolist(), score.tolist(), strict=True)):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            while parent[y] != y:
+                parent[y] = parent[parent[y]]
+                y = parent[y]
+            if x == y or (check_vat and vat[x] >= 0 and vat[y] >= 0):
+                continue
+            fx, fy = forms[x], forms[y]
+            if fx and fy and not fx & fy and s < form_floor:
+                continue
+            keep, drop = (x, y) if x < y else (y, x)
+            parent[drop] = keep
+            if vat[keep] < 0:
+                vat[keep] = vat[drop]
+            forms[keep] = fx | fy
+            accepted[k] = True
+        return accepted
 
     def roots(self) -> np.ndarray:
-        """Return the root of every node, shape ``(n,)``."""
-        return np.fromiter(
-            (self.find(i) for i in range(len(self.parent))), dtype=np.int64, count=len(self.parent)
-        )
-
-
-def _sets_by_root(roots: pd.Series, values: pd.Series) -> dict[int, frozenset[str]]:
-    """Map each root to the frozenset of non-missing ``values`` of its nodes."""
-    present = values.notna().to_numpy()
-    pairs = pd.DataFrame({"root": roots.to_numpy()[present], "value": values.to_numpy()[present]})
-    sets: dict[int, set[str]] = {}
-    for root, value in pairs.drop_duplicates().itertuples(index=False):
-        sets.setdefault(int(root), set()).add(value)
-    return {root: frozenset(members) for root, members in sets.items()}
+        """Return the root of every node, shape ``(n,)`` (pointer jumping over the array)."""
+        parent = np.asarray(self.parent, dtype=np.int64)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
 
 
 def _vat_parents(work: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -347,190 +379,44 @@ def _vat_parents(work: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
 
 # --------------------------------------------------------------------------------------------
-# Name candidates
+# Name candidates (see channelstudy.link_blocks)
 # --------------------------------------------------------------------------------------------
 
 
-def _similar_pairs(names: np.ndarray, config: LinkConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return all pairs ``i < j`` of ``names`` scoring at least ``config.name_threshold``.
+def _name_edges(
+    work: pd.DataFrame, roots: np.ndarray, config: LinkConfig, exact: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidate name edges ``(a, b, score)`` in the order to apply them.
 
-    Parameters
-    ----------
-    names
-        Distinct strings, shape ``(m,)``.
-
-    Returns
-    -------
-    i, j, score
-        Arrays of one shape ``(p,)``: positions in ``names`` and similarity in ``(0, 1]``.
-        The upper triangle of the score matrix is computed in row chunks of at most
-        ``_CDIST_CELLS`` cells, with ``workers=1``.
-    """
-    m = len(names)
-    cutoff = config.name_threshold * 100 - _SCORE_TOLERANCE
-    rows_per_chunk = max(1, _CDIST_CELLS // max(m, 1))
-    found_i, found_j, found_s = [], [], []
-    for start in range(0, m - 1, rows_per_chunk):
-        queries = names[start : min(m, start + rows_per_chunk)]
-        scores = np.zeros((len(queries), m - start))
-        for scorer in SCORERS[config.scorer]:
-            scored = process.cdist(
-                queries, names[start:], scorer=scorer, score_cutoff=cutoff, dtype=np.float64, workers=1
-            )
-            np.maximum(scores, scored, out=scores)
-        rows, cols = np.nonzero(np.triu(scores >= cutoff, k=1))
-        found_i.append(rows + start)
-        found_j.append(cols + start)
-        found_s.append(scores[rows, cols] / 100.0)
-    if not found_i:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64)
-    return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s)
-
-
-def _blocked_name_pairs(entries: pd.DataFrame, config: LinkConfig) -> pd.DataFrame:
-    """Return similar pairs of distinct name keys within each block.
-
-    Parameters
-    ----------
-    entries
-        One row per distinct ``(block, name)``, columns ``entry`` (int id), ``block``, ``name``.
-
-    Returns
-    -------
-    DataFrame with columns ``entry_a``, ``entry_b`` and ``score`` (entry ids differ).
-    """
-    sizes = entries.groupby("block", sort=True)["entry"].transform("size")
-    frames = []
-    for _, block in entries[sizes > 1].groupby("block", sort=True):
-        i, j, score = _similar_pairs(block["name"].to_numpy(dtype=object), config)
-        ids = block["entry"].to_numpy()
-        frames.append(pd.DataFrame({"entry_a": ids[i], "entry_b": ids[j], "score": score}))
-    if not frames:
-        return _no_entry_pairs()
-    return pd.concat(frames, ignore_index=True)
-
-
-def _no_entry_pairs() -> pd.DataFrame:
-    """An empty table of entry pairs (columns ``entry_a``, ``entry_b``, ``score``)."""
-    return pd.DataFrame(
-        {"entry_a": np.empty(0, np.int64), "entry_b": np.empty(0, np.int64), "score": np.empty(0)}
-    )
-
-
-def _entry_members(work: pd.DataFrame, entry: np.ndarray, roots: np.ndarray) -> pd.DataFrame:
-    """Return one row per (name entry, VAT cluster) with the cluster's first node in that entry.
-
-    Columns ``entry``, ``unit`` (root after VAT edges) and ``node``.
-    """
-    has_entry = entry >= 0
-    members = pd.DataFrame(
-        {"entry": entry[has_entry], "unit": roots[has_entry], "node": work.index[has_entry]}
-    )
-    return members.drop_duplicates(["entry", "unit"], keep="first", ignore_index=True)
-
-
-def _edges_from_entry_pairs(pairs: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
-    """Expand entry pairs (and identical entries) to node edges between different VAT clusters.
-
-    Returns
-    -------
-    DataFrame with columns ``a < b`` (nodes) and ``score``.
-    """
-    left = members.rename(columns={"entry": "entry_a", "unit": "unit_a", "node": "node_a"})
-    right = members.rename(columns={"entry": "entry_b", "unit": "unit_b", "node": "node_b"})
-    across = pairs.merge(left, on="entry_a").merge(right, on="entry_b")
-    across = across[across["unit_a"] != across["unit_b"]]
-    within = left.merge(right, left_on="entry_a", right_on="entry_b")
-    within = within[within["unit_a"] < within["unit_b"]].assign(score=1.0)
-    edges = pd.concat([across, within], ignore_index=True)
-    a = np.minimum(edges["node_a"], edges["node_b"]).to_numpy(np.int64)
-    b = np.maximum(edges["node_a"], edges["node_b"]).to_numpy(np.int64)
-    return pd.DataFrame({"a": a, "b": b, "score": edges["score"].to_numpy(np.float64)})
-
-
-def _blocked_name_edges(work: pd.DataFrame, roots: np.ndarray, config: LinkConfig) -> pd.DataFrame:
-    """Return candidate name edges within blocks, in the order to apply them.
+    ``exact=False``: similar names within blocks (identical keys in a block score 1.0).
+    ``exact=True``: identical name keys whatever the block (all scores 1.0).
 
     Parameters
     ----------
     roots
         Root of every node after the VAT edges, shape ``(n,)``.
-
-    Returns
-    -------
-    DataFrame with columns ``a < b`` (nodes) and ``score``, best score first, ties by node order.
     """
-    blocked = work["name"].notna() & work["block"].notna()
-    entry = np.full(len(work), -1, dtype=np.int64)
-    keyed = work.loc[blocked, ["block", "name"]]
-    keyed = keyed.assign(entry=keyed.groupby(["block", "name"], sort=True).ngroup())
-    entry[blocked.to_numpy()] = keyed["entry"].to_numpy()
-    entries = keyed.drop_duplicates("entry").sort_values("entry", ignore_index=True)
-    pairs = _blocked_name_pairs(entries, config)
-    edges = _edges_from_entry_pairs(pairs, _entry_members(work, entry, roots))
-    return _in_application_order(edges, work, roots, config)
-
-
-def _exact_name_edges(work: pd.DataFrame, roots: np.ndarray, config: LinkConfig) -> pd.DataFrame:
-    """Return edges between all records with the same name key, whatever their block.
-
-    Same columns and order as :func:`_blocked_name_edges`; every score is 1.0.
-    """
-    named = work["name"].notna().to_numpy()
-    same_name = np.full(len(work), -1, dtype=np.int64)
-    same_name[named] = pd.factorize(work.loc[named, "name"], sort=True)[0]
-    edges = _edges_from_entry_pairs(_no_entry_pairs(), _entry_members(work, same_name, roots))
-    return _in_application_order(edges, work, roots, config)
-
-
-def _in_application_order(
-    edges: pd.DataFrame, work: pd.DataFrame, roots: np.ndarray, config: LinkConfig
-) -> pd.DataFrame:
-    """Drop ambiguous and duplicate edges; sort by score descending, then by nodes ``a``, ``b``."""
-    if config.ambiguity_margin is not None and not config.allow_vat_conflict_merge:
-        edges = _drop_ambiguous_edges(edges, work, roots, config.ambiguity_margin)
-    edges = edges.assign(neg=-edges["score"]).sort_values(["neg", "a", "b"], kind="stable")
-    return edges.drop_duplicates(["a", "b"], keep="first")[["a", "b", "score"]].reset_index(drop=True)
-
-
-def _drop_ambiguous_edges(
-    edges: pd.DataFrame, work: pd.DataFrame, roots: np.ndarray, margin: float
-) -> pd.DataFrame:
-    """Drop the edges from a VAT-less record to VAT firms when two VATs match it about equally.
-
-    A record without VAT whose best name scores against two different VATs differ by at most
-    ``margin`` cannot be told apart by name: it loses all its edges to VAT clusters (it may
-    still join other VAT-less records).  All edges to VAT clusters go, not only the tied ones,
-    lest a worse third candidate win by default.
-
-    Parameters
-    ----------
-    edges
-        Candidate edges, columns ``a``, ``b`` (nodes) and ``score``.
-    roots
-        Root of every node after the VAT edges, shape ``(n,)``.
-    """
+    n = len(work)
+    keyed = work["name"].notna() if exact else work["name"].notna() & work["block"].notna()
+    entry = np.full(n, -1, dtype=np.int64)
+    name_code, names = pd.factorize(work.loc[keyed, "name"], sort=True)
+    pairs = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
+    codes, n_entries = name_code, len(names)
+    if not exact:  # entries (block, name), numbered in that sort order
+        block_code = pd.factorize(work.loc[keyed, "block"], sort=True)[0].astype(np.int64)
+        pair_codes, codes = np.unique(block_code * len(names) + name_code, return_inverse=True)
+        n_entries = len(pair_codes)
+        pairs = blocks.blocked_entry_pairs(
+            pair_codes // max(len(names), 1),
+            names.to_numpy(dtype=object)[pair_codes % max(len(names), 1)],
+            SCORERS[config.scorer],
+            config.name_threshold,
+            config.max_block_names,
+        )
+    entry[keyed.to_numpy()] = codes
+    margin = None if config.allow_vat_conflict_merge else config.ambiguity_margin
     carries_vat = work["vat"].notna().to_numpy()[roots]
-    unit_a, unit_b = roots[edges["a"].to_numpy()], roots[edges["b"].to_numpy()]
-    vat_a, vat_b = carries_vat[edges["a"].to_numpy()], carries_vat[edges["b"].to_numpy()]
-    a_asks, b_asks = ~vat_a & vat_b, vat_a & ~vat_b
-    score = edges["score"].to_numpy()
-    asks = pd.DataFrame(
-        {
-            "unit": np.concatenate([unit_a[a_asks], unit_b[b_asks]]),
-            "target": np.concatenate([unit_b[a_asks], unit_a[b_asks]]),
-            "score": np.concatenate([score[a_asks], score[b_asks]]),
-        }
-    )
-    best = asks.groupby(["unit", "target"], sort=False)["score"].max().reset_index()
-    best = best.sort_values(["unit", "score"], ascending=[True, False], kind="stable")
-    rank = best.groupby("unit", sort=False).cumcount().to_numpy()
-    top = best[rank == 0].set_index("unit")["score"]
-    second = best[rank == 1].set_index("unit")["score"]
-    gap = top.loc[second.index] - second
-    ambiguous = gap.index[gap.to_numpy() <= margin + _SCORE_TOLERANCE / 100].to_numpy()
-    drop = (np.isin(unit_a, ambiguous) & vat_b) | (np.isin(unit_b, ambiguous) & vat_a)
-    return edges[~drop]
+    return blocks.name_edges(entry, n_entries, pairs, roots, carries_vat, margin)
 
 
 # --------------------------------------------------------------------------------------------
@@ -538,15 +424,11 @@ def _drop_ambiguous_edges(
 # --------------------------------------------------------------------------------------------
 
 
-def _apply_name_edges(clusters: _GuardedClusters, edges: pd.DataFrame) -> pd.DataFrame:
+def _apply_name_edges(clusters: _GuardedClusters, edges: tuple[np.ndarray, ...]) -> pd.DataFrame:
     """Apply candidate edges in order under the guards; return the accepted ones."""
-    accepted = []
-    for a, b, score in zip(edges["a"].tolist(), edges["b"].tolist(), edges["score"].tolist(), strict=True):
-        root_a, root_b = clusters.find(a), clusters.find(b)
-        if root_a != root_b and clusters.may_merge(root_a, root_b, score):
-            clusters.union(root_a, root_b)
-            accepted.append((a, b, score))
-    return pd.DataFrame(accepted, columns=["a", "b", "score"]).astype(
+    a, b, score = edges
+    accepted = clusters.apply(a, b, score)
+    return pd.DataFrame({"a": a[accepted], "b": b[accepted], "score": score[accepted]}).astype(
         {"a": np.int64, "b": np.int64, "score": float}
     )
 
@@ -563,24 +445,24 @@ def _link_unblocked(clusters: _GuardedClusters, work: pd.DataFrame) -> pd.DataFr
     named, has_block = work["name"].notna(), work["block"].notna()
     unblocked = work.loc[named & ~has_block, "name"]
     blocked = work.loc[named & has_block & work["name"].isin(unblocked), "name"]
-    nodes_by_name: dict[str, list[int]] = {}
-    for node, name in zip(blocked.index.tolist(), blocked.tolist(), strict=True):
-        nodes_by_name.setdefault(name, []).append(node)
-    accepted = []
+    nodes_by_name = {
+        name: nodes.tolist() for name, nodes in blocked.groupby(blocked, sort=False).groups.items()
+    }
+    find, accepted = clusters.find, []
     for node, name in zip(unblocked.index.tolist(), unblocked.tolist(), strict=True):
         candidates = nodes_by_name.get(name)
         if candidates is None:
             continue
         first_by_root: dict[int, int] = {}
         for other in candidates:
-            first_by_root.setdefault(clusters.find(other), other)
-        own = clusters.find(node)
+            first_by_root.setdefault(find(other), other)
+        own = find(node)
         if own in first_by_root or len(first_by_root) != 1:
             continue
         ((target, other),) = first_by_root.items()
-        if clusters.may_merge(own, target, 1.0):
-            clusters.union(own, target)
-            accepted.append((min(node, other), max(node, other), 1.0))
+        a, b = min(node, other), max(node, other)
+        if clusters.apply(np.array([own]), np.array([target]), np.array([1.0]))[0]:
+            accepted.append((a, b, 1.0))
     return pd.DataFrame(accepted, columns=["a", "b", "score"]).astype(
         {"a": np.int64, "b": np.int64, "score": float}
     )
@@ -699,9 +581,9 @@ def link_records(records: pd.DataFrame, config: LinkConfig | None = None) -> pd.
     work = _prepare(records, config)
     parent, vat_edges = _vat_parents(work)
     clusters = _GuardedClusters(parent, work, config)
-    name_edges = [_apply_name_edges(clusters, _blocked_name_edges(work, parent, config))]
+    name_edges = [_apply_name_edges(clusters, _name_edges(work, parent, config))]
     if config.exact_name_key_without_block:
-        name_edges.append(_apply_name_edges(clusters, _exact_name_edges(work, parent, config)))
+        name_edges.append(_apply_name_edges(clusters, _name_edges(work, parent, config, exact=True)))
     else:
         name_edges.append(_link_unblocked(clusters, work))
     tree = pd.concat(

@@ -1,0 +1,360 @@
+"""Register-scale benchmark: build stages, peak memory and a side-by-side linkage comparison.
+
+Not a test.  Run from the repository root (2 cores; the 150,000-firm world takes minutes)::
+
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 15000 150000] [--tiled 1500000]
+        [--compare 150000] [--work /tmp/channelstudy-bench-scale] [--skip-splink]
+
+1. **Builds.**  For each size, simulate the world once (cached under ``--work``), then run
+   ``channelstudy.build.build`` in a child process, timing each stage by wrapping the build
+   module's functions (read, identities = name/VAT/geo cleaning, link, clean = per-kind
+   cleaners, resolve, report, write; ``other`` is the rest: schema validation, dedupe, joins)
+   and reading the child's peak RSS (``ru_maxrss``).  Links are scored against the planted
+   truth (pairwise precision/recall/F1).
+2. **Tiled linkage** (``--tiled``): the simulator took 88 s and 2.3 GB for 150,000 firms, so
+   roughly 15 minutes and over 20 GB for 1,500,000, more than this machine can spare.  Instead, the linker input of the
+   largest built world is tiled: copy ``k`` gets its own VATs (a bijection of the 11 digits),
+   record ids and a copy word appended to every name key (so blocks hold ``k`` times as many
+   distinct names, as a register-scale province would).  Only ``link_records`` is timed (child
+   process, peak RSS).  A ``--light`` simulator mode would do this properly, see the report.
+3. **Comparison** (``--compare``): on the directory and roster records of that world, our
+   linker vs splink (DuckDB backend) vs a naive row-wise linker (records in order; a VAT seen
+   before joins its firm, else ``rapidfuzz.process.extractOne`` against the names of the firms
+   already in the province).  Time and pairwise precision/recall/F1 against the truth.
+
+Writes ``reports/tables/benchmarks.csv`` (one row per measurement) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_CSV = ROOT / "reports" / "tables" / "benchmarks.csv"
+COMPARE_SOURCES = ("analyst_a", "analyst_b", "vendor_rosters")
+STAGES = {  # stage -> functions of the build module (looked up by name at call time)
+    "read": ("read_all",),
+    "identities": ("identities",),
+    "link": ("link_identities",),
+    "resolve": ("resolve_firms",),
+    "report": ("build_report",),
+    "write": ("write_outputs",),
+}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------------------------------------
+# Children (one measurement per process, so that ru_maxrss is that measurement's peak)
+# ---------------------------------------------------------------------------------------------
+
+
+def child_build(raw: str, out: str, dump: str | None) -> dict:
+    """Run one build with every stage timed; optionally dump the linker input."""
+    import channelstudy.build as b
+    import channelstudy.build.identity as identity
+    import channelstudy.build.link as link_module
+
+    times: dict[str, float] = {}
+
+    def timed(stage, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    for stage, names in STAGES.items():
+        for name in names:
+            setattr(b, name, timed(stage, getattr(b, name)))
+    b.CLEANERS = {kind: timed("clean", fn) for kind, fn in b.CLEANERS.items()}
+    original = link_module.link_records
+
+    def link_records(records, config=None):
+        if dump:
+            records.to_parquet(dump)
+        return timed("link_records", original)(records, config)
+
+    identity.link_records = link_records
+    start = time.perf_counter()
+    result = b.build(raw, out)
+    total = time.perf_counter() - start
+    times["other"] = total - sum(v for k, v in times.items() if k != "link_records")
+    return {"total": total, **times, "peak_mb": _peak_mb(), "rows": int(result.report["rows_read"])}
+
+
+def child_link(records_path: str) -> dict:
+    """Time link_records alone on a saved linker input (with a ``true_firm`` column)."""
+    from channelstudy.build.link import link_records, pairwise_quality
+
+    records = pd.read_parquet(records_path)
+    truth = records.pop("true_firm")
+    base_mb = _peak_mb()
+    start = time.perf_counter()
+    linked = link_records(records)
+    seconds = time.perf_counter() - start
+    return {"link_records": seconds, "peak_mb": _peak_mb(), "input_mb": base_mb, "rows": len(records),
+            **_quality(pairwise_quality(linked["firm_id"], truth))}
+
+
+def _run_child(*args: str) -> dict:
+    cmd = [sys.executable, __file__, "--child", *args]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _flush(rows: list[dict], out: Path) -> pd.DataFrame:
+    """Write the rows measured so far (a long run leaves a partial table if interrupted)."""
+    table = pd.DataFrame(rows)
+    mask = table["task"] == "compare_directory_roster"
+    ours = table[mask & (table["method"] == "channelstudy")]
+    if len(ours):
+        table.loc[mask, "time_ratio_vs_ours"] = (table.loc[mask, "seconds"] / ours["seconds"].iloc[0]).round(2)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out, index=False, float_format="%.4f")
+    return table
+
+
+def _quality(q: dict) -> dict:
+    return {"precision": q["precision"], "recall": q["recall"], "f1": q["f1"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Worlds
+# ---------------------------------------------------------------------------------------------
+
+
+def world(work: Path, firms: int, seed: int) -> tuple[Path, Path]:
+    """Simulate (once) and return the raw and truth folders of a world."""
+    raw, truth = work / f"raw{firms}", work / f"truth{firms}"
+    if not (truth / "records.parquet").exists():
+        subprocess.run([str(Path(sys.executable).with_name("channelstudy")), "simulate", "--out", str(raw),
+                        "--truth-out", str(truth), "--seed", str(seed), "--firms", str(firms)], check=True)
+    return raw, truth
+
+
+def with_truth(records: pd.DataFrame, truth_dir: Path) -> pd.DataFrame:
+    """Linker input with the true firm of each record (``true_firm``)."""
+    truth = pd.read_parquet(truth_dir / "records.parquet", columns=["source", "row_number", "firm_key"])
+    out = records.merge(truth, on=["source", "row_number"], how="left", validate="one_to_one")
+    return out.rename(columns={"firm_key": "true_firm"})
+
+
+def tiled(records: pd.DataFrame, copies: int) -> pd.DataFrame:
+    """``copies`` disjoint copies of a linker input (own VATs, ids and a copy word in names)."""
+    words = ("ALFA", "BRAVO", "DELTA", "ECO", "GOLF", "HOTEL", "INDIA", "KILO", "LIMA", "MIKE", "OSCAR",
+             "PAPA", "ROMEO", "SIERRA", "TANGO", "VICTOR", "YANKEE", "ZULU")
+    parts = []
+    for k in range(copies):
+        part = records.copy()
+        vat = pd.to_numeric(part["vat"], errors="coerce")
+        part["vat"] = ((vat * 7 + k * 1_000_003) % 10**11).map(lambda v: pd.NA if pd.isna(v) else f"{int(v):011d}")
+        part["vat"] = part["vat"].astype("string")
+        part["record_id"] = part["record_id"] + f"~{k}"
+        if k:
+            part["name_key"] = part["name_key"] + " " + words[(k - 1) % len(words)] + (
+                str((k - 1) // len(words)) if k > len(words) else ""
+            )
+        part["true_firm"] = part["true_firm"] + f"~{k}"
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison: ours, splink, naive row-wise
+# ---------------------------------------------------------------------------------------------
+
+
+def naive_rowwise(records: pd.DataFrame, threshold: float = 0.92) -> pd.Series:
+    """A textbook row-by-row linker: VAT lookup, else best name among the province's firms."""
+    from rapidfuzz import fuzz, process
+
+    order = records.sort_values(["priority", "source", "row_number", "record_id"], kind="stable").index
+    firm_of_vat: dict[str, int] = {}
+    names_by_block: dict[object, list[str]] = {}
+    firms_by_block: dict[object, list[int]] = {}
+    firm = pd.Series(-1, index=records.index, dtype=np.int64)
+    n_firms = 0
+    for idx in order:
+        row = records.loc[idx]
+        vat, name, block = row["vat"], row["name_key"], row["province"]
+        found = firm_of_vat.get(vat) if pd.notna(vat) else None
+        if found is None and pd.notna(name):
+            best = process.extractOne(name, names_by_block.get(block, []), scorer=fuzz.token_sort_ratio,
+                                      score_cutoff=threshold * 100)
+            if best is not None:
+                found = firms_by_block[block][best[2]]
+        if found is None:
+            found, n_firms = n_firms, n_firms + 1
+        firm[idx] = found
+        if pd.notna(vat):
+            firm_of_vat.setdefault(vat, found)
+        if pd.notna(name):
+            names_by_block.setdefault(block, []).append(name)
+            firms_by_block.setdefault(block, []).append(found)
+    return firm
+
+
+def splink_link(records: pd.DataFrame) -> pd.Series:
+    """Splink on DuckDB: Fellegi-Sunter on name (Jaro-Winkler), VAT, legal form; clusters at 0.9."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    frame = pd.DataFrame({
+        "uid": np.arange(len(records)),
+        "name_key": records["name_key"].astype(object).to_numpy(),
+        "vat": records["vat"].astype(object).to_numpy(),
+        "province": records["province"].astype(object).to_numpy(),
+        "legal_form": records["legal_form"].astype(object).to_numpy(),
+    })
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="uid",
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name_key", [0.98, 0.95, 0.9]),
+            cl.ExactMatch("vat"),
+            cl.ExactMatch("province"),
+            cl.ExactMatch("legal_form"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("vat"),
+            block_on("province", "substr(name_key, 1, 4)"),
+            block_on("province", "substr(name_key, length(name_key) - 3, 4)"),
+        ],
+        retain_intermediate_calculation_columns=False,
+    )
+    db_api = DuckDBAPI()
+    linker = Linker(db_api.register(frame), settings, log_level="WARNING")
+    linker.training.estimate_probability_two_random_records_match([block_on("vat")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("province", "substr(name_key, 1, 4)"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("vat"))
+    predictions = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.9).as_pandas_dataframe()
+    cluster = clusters.set_index("uid")["cluster_id"].reindex(frame["uid"]).to_numpy()
+    return pd.Series(cluster, index=records.index)
+
+
+def child_compare(records_path: str, method: str) -> dict:
+    from channelstudy.build.link import link_records, pairwise_quality
+
+    records = pd.read_parquet(records_path)
+    truth = records.pop("true_firm")
+    start = time.perf_counter()
+    if method == "channelstudy":
+        labels = link_records(records)["firm_id"]
+    elif method == "splink":
+        labels = splink_link(records)
+    else:
+        labels = naive_rowwise(records)
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "rows": len(records),
+            **_quality(pairwise_quality(labels, truth))}
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[15_000, 150_000])
+    parser.add_argument("--tiled", type=int, nargs="*", default=[1_500_000])
+    parser.add_argument("--compare", type=int, default=150_000, help="world size for the comparison (0: skip)")
+    parser.add_argument("--skip-splink", action="store_true")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--seed", type=int, default=20240611)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/channelstudy-bench-scale"))
+    parser.add_argument("--out", type=Path, default=OUT_CSV)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the rows of --out for tasks not rerun, and reuse saved linker inputs")
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        result = {"build": lambda: child_build(rest[0], rest[1], rest[2] if len(rest) > 2 else None),
+                  "link": lambda: child_link(rest[0]),
+                  "compare": lambda: child_compare(rest[0], rest[1])}[kind]()
+        print(json.dumps(result))
+        return
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    inputs: dict[int, Path] = {}
+    if args.reuse:
+        rerun = {"build"} if args.sizes else set()
+        rerun |= {"link_tiled"} if args.tiled else set()
+        rerun |= {"compare_directory_roster"} if args.compare else set()
+        if args.out.exists():
+            kept = pd.read_csv(args.out)
+            rows += kept[~kept["task"].isin(rerun)].drop(columns=["time_ratio_vs_ours"], errors="ignore").to_dict("records")
+        inputs = {int(p.stem.removeprefix("link_input")): p for p in args.work.glob("link_input[0-9]*.parquet")}
+    for firms in args.sizes:
+        raw, truth = world(args.work, firms, args.seed)
+        dump = args.work / f"link_input{firms}.parquet"
+        measured = _run_child("build", str(raw), str(args.work / f"out{firms}"), str(dump))
+        links = pd.read_parquet(args.work / f"out{firms}" / "links.parquet")
+        true = pd.read_parquet(truth / "records.parquet")
+        joined = links.merge(true, on=["source", "row_number"], validate="one_to_one")
+        from channelstudy.build.link import pairwise_quality
+
+        quality = _quality(pairwise_quality(joined["firm_id"], joined["firm_key"]))
+        with_truth(pd.read_parquet(dump), truth).to_parquet(dump)
+        inputs[firms] = dump
+        for stage in ("total", *STAGES, "clean", "other", "link_records"):
+            rows.append({"task": "build", "firms": firms, "records": measured["rows"], "method": "channelstudy",
+                         "stage": stage, "seconds": round(measured.get(stage, np.nan), 3),
+                         "peak_mb": round(measured["peak_mb"]), **(quality if stage == "total" else {})})
+        print(f"built {firms}: {measured['total']:.1f} s, {measured['peak_mb']:.0f} MB", flush=True)
+        _flush(rows, args.out)
+
+    if args.tiled and inputs:
+        base_firms = max(inputs)
+        base = pd.read_parquet(inputs[base_firms])
+        for firms in args.tiled:
+            path = args.work / f"link_input_tiled{firms}.parquet"
+            tiled(base, max(1, round(firms / base_firms))).to_parquet(path)
+            measured = _run_child("link", str(path))
+            rows.append({"task": "link_tiled", "firms": firms, "records": measured["rows"], "method": "channelstudy",
+                         "stage": "link_records", "seconds": round(measured["link_records"], 3),
+                         "peak_mb": round(measured["peak_mb"]), **_quality(measured)})
+            print(f"tiled {firms}: link_records {measured['link_records']:.1f} s, {measured['peak_mb']:.0f} MB")
+            _flush(rows, args.out)
+
+    if args.compare and args.compare in inputs:
+        records = pd.read_parquet(inputs[args.compare])
+        subset = records[records["source"].isin(COMPARE_SOURCES)]
+        path = args.work / f"compare{args.compare}.parquet"
+        subset.to_parquet(path)
+        methods = ["channelstudy"] + ([] if args.skip_splink else ["splink"]) + ([] if args.skip_naive else ["naive"])
+        for method in methods:
+            measured = _run_child("compare", str(path), method)
+            rows.append({"task": "compare_directory_roster", "firms": args.compare, "records": measured["rows"],
+                         "method": method, "stage": "link", "seconds": round(measured["seconds"], 3),
+                         "peak_mb": round(measured["peak_mb"]), **_quality(measured)})
+            print(f"compare {method}: {measured['seconds']:.1f} s", flush=True)
+            _flush(rows, args.out)
+
+    table = _flush(rows, args.out) if rows else pd.DataFrame()
+    print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
