@@ -6,7 +6,8 @@ theoretical 2022↔2025 correspondence table, used through ``ateco.lookup`` and 
 Reading a code
 --------------
 * Dotted: ``62``, ``62.0``, ``62.01``, ``62.01.0``, ``62.01.00`` (division, group, class,
-  category, subcategory).  Trailing text after a space is ignored ("J 62 PRODUZIONE DI SOFTWARE").
+  category, subcategory), with or without a final dot (``62.``).  Trailing text after a space
+  is ignored ("J 62 PRODUZIONE DI SOFTWARE").
 * Compact digits are read by length (``ateco.compact_to_dotted``): 2 → division ``62``, 3 →
   group ``62.0``, 4 → class ``62.01``, 5 → category ``62.01.0``, 6 → subcategory ``62.01.00``.
   So ``6201`` is the class 62.01 and ``621000`` the 2025 subcategory 62.10.00.
@@ -30,8 +31,8 @@ put the zero back, and flag the row ``restored_zero``, exactly when all of these
 1. the value has a lost-zero shape: dotted with a one-digit division (``1.61``, ``1.2``,
    ``1.61.00``), or 2 to 5 compact digits not starting with ``0`` (``113``, ``16110``);
 2. the code as written (read as above, ``zeros_stripped`` included) exists in **no** edition
-   tried -- the given one, or all three when inferring -- and no section letter contradicts
-   it;
+   tried -- the given one, or all three when inferring -- whatever the section letter says
+   (``A 161`` stays ``invalid_component``: ``16.1`` exists, in section C);
 3. ``"0"`` + the code, read the same way (dotted: ``01.61``; compact: ``0113`` → ``01.13``),
    exists in an edition tried (the first one, in the usual order) and fits the section letter.
 
@@ -133,10 +134,10 @@ ATECO_COLUMNS: tuple[str, ...] = (
 _NOT_CLASSIFIED = {"NC", "N.C.", "N.C", "NON CLASSIFICATO", "NON CLASSIFICATA", "000000"}
 _CODE = re.compile(
     r"^(?P<section>[A-U])?[\s\-.:]*"
-    r"(?P<code>\d{2}(?:\.\d{1,2}(?:\.\d{1,2})?)?(?![\d.])"
-    r"|\d\.\d{1,2}(?:\.\d{1,2})?(?![\d.])"  # one-digit division: only a lost-zero reading
-    r"|\d{2,6}(?![\d.]))?"
-    r"\.?(?:\s+\D.*)?$"
+    r"(?P<code>\d{2}(?:\.\d{1,2}(?:\.\d{1,2})?)?(?!\d|\.\d)"
+    r"|\d\.\d{1,2}(?:\.\d{1,2})?(?!\d|\.\d)"  # one-digit division: only a lost-zero reading
+    r"|\d{2,6}(?!\d|\.\d))?"
+    r"\.?(?:\s+\D.*)?$"  # a final dot ("62." / "62.01. TITOLO") is allowed
 )
 _LEVEL_LENGTHS = (8, 7, 5, 4, 2)  # subcategory, category, class, group, division (dotted)
 _RESTORED_ZERO = "restored_zero"
