@@ -139,6 +139,7 @@ def test_zeros_stripped_pads_first_then_reads_by_length() -> None:
         ("143", None, "14.3", "2022", None),  # 14.3 exists in 2022: no 01.43 from 2025
         ("143", "2025", "01.43", "2025", "restored_zero"),  # ...but 2025 has no 14.3
         ("16110", "2025", "16.11.0", "2025", None),
+        ("89", None, "08.9", "2025", "restored_zero"),  # two digits: no division 89 anywhere
     ],
 )
 def test_restored_zero_rule(
@@ -287,6 +288,7 @@ def test_piva_check_order_and_office_codes(raw: str, flag: str | None) -> None:
         ("IT" + VALID, "piva", None),
         ("0" + VALID, "piva_extra_zero", "extra_zero"),
         ("0" + VALID[:-1] + "8", "invalid", "invalid_length"),  # 12 digits, no valid reading
+        ("000000300640", "invalid", "ambiguous"),  # 00000030064 and 00000300640 both valid
         ("1" + VALID, "invalid", "invalid_length"),  # the extra digit must be a zero
         ("EL094259216", "foreign_vat", "foreign_vat"),  # Greece's EU prefix
         ("GB980780684", "foreign_vat", "foreign_vat"),
@@ -311,6 +313,9 @@ def test_tax_code_lower_case_and_spaces() -> None:
 
 
 def test_vat_validate_errors_are_typed() -> None:
+    assert vat.is_valid("00000030064") and vat.is_valid("00000300640")
+    with pytest.raises(AmbiguousValue):
+        vat.validate("000000300640", allow_extra_zero=True)
     with pytest.raises(InvalidComponent):
         vat.validate(make_piva(1234567, 200))
     with pytest.raises(InvalidFormat):
@@ -371,6 +376,7 @@ def test_old_province_sigle(comune: str | None, province: str, expected: tuple) 
         ("1.234", ".", 1.234, None),
         ("1.234", ",", 1234.0, None),
         ("1,234", ",", 1.234, None),
+        ("1.5", ",", 1.5, None),  # the other mark, but no thousands reading: decimal
         ("0,125", None, 0.125, None),  # integer part 0: never thousands
         ("01,250", None, 1.25, None),  # leading zero: never thousands
         ("1234,567", None, 1234.567, None),  # four digits before: never thousands
