@@ -6,7 +6,8 @@ theoretical 2022↔2025 correspondence table, used through ``ateco.lookup`` and 
 Reading a code
 --------------
 * Dotted: ``62``, ``62.0``, ``62.01``, ``62.01.0``, ``62.01.00`` (division, group, class,
-  category, subcategory).  Trailing text after a space is ignored ("J 62 PRODUZIONE DI SOFTWARE").
+  category, subcategory), with or without a final dot (``62.``).  Trailing text after a space
+  is ignored ("J 62 PRODUZIONE DI SOFTWARE").
 * Compact digits are read by length (``ateco.compact_to_dotted``): 2 → division ``62``, 3 →
   group ``62.0``, 4 → class ``62.01``, 5 → category ``62.01.0``, 6 → subcategory ``62.01.00``.
   So ``6201`` is the class 62.01 and ``621000`` the 2025 subcategory 62.10.00.
@@ -20,6 +21,29 @@ Reading a code
   in 2007/2022; ``J 47`` is ``invalid_component``; programming is ``K 62`` in 2025); a letter
   alone is a section.  ``NC`` / ``N.C.`` (not classified) gives
   a null code with flag ``not_classified``.
+
+Lost leading zeros (``restored_zero``)
+--------------------------------------
+A spreadsheet that stored codes of divisions 01-09 as numbers dropped their leading zero:
+``0113`` became ``113``, ``01.61`` became ``1.61``.  :func:`to_2025` and :func:`clean_ateco`
+put the zero back, and flag the row ``restored_zero``, exactly when all of these hold:
+
+1. the value has a lost-zero shape: dotted with a one-digit division (``1.61``, ``1.2``,
+   ``1.61.00``), or 2 to 5 compact digits not starting with ``0`` (``113``, ``16110``);
+2. the code as written (read as above, ``zeros_stripped`` included) exists in **no** edition
+   tried -- the given one, or all three when inferring -- whatever the section letter says
+   (``A 161`` stays ``invalid_component``: ``16.1`` exists, in section C);
+3. ``"0"`` + the code, read the same way (dotted: ``01.61``; compact: ``0113`` → ``01.13``),
+   exists in an edition tried (the first one, in the usual order) and fits the section letter.
+
+So the restoration is never a choice between two existing codes: ``161`` stays the group
+``16.1`` (``01.61`` exists too, but so does ``16.1``), and ``113`` becomes ``01.13`` because
+there is no ``11.3``.  A two-digit division as written is never changed (``11.1`` is
+``unknown``: its digits ``111`` would give ``01.11``, but the dot says division 11), nor is a
+lone digit (``1`` stays ``invalid_format``).  A dotted one-digit division that cannot be
+restored is ``invalid_format``, as before.  The flag is set only when the mapping is otherwise
+clean: an ``ambiguous`` or ``unknown`` mapping keeps that flag.  :func:`validate` and
+:func:`validate_2025` restore only with ``allow_restored_zero=True``.
 
 Editions
 --------
@@ -43,9 +67,10 @@ targets (their common ancestor, down to division level: ``47.41`` → ``47``), o
 targets span several divisions (``62.09``); the flag is ``ambiguous`` and
 ``ateco_candidates`` lists the targets.
 
-Flags: ``<NA>`` (clean), ``ambiguous``, ``not_classified``, ``invalid_format``,
-``invalid_component`` (section letter contradicts the code), ``unknown`` (not a code of the
-edition, or of any edition when inferring).  Missing input gives nulls and no flag.
+Flags: ``<NA>`` (clean), ``restored_zero`` (a lost leading zero was put back, see above),
+``ambiguous``, ``not_classified``, ``invalid_format``, ``invalid_component`` (section letter
+contradicts the code), ``unknown`` (not a code of the edition, or of any edition when
+inferring).  Missing input gives nulls and no flag.
 
 >>> to_2025("6201", edition="2007").code
 '62.10'
@@ -56,6 +81,13 @@ edition, or of any edition when inferring).  Missing input gives nulls and no fl
 ('47', 'ambiguous', ('47.40', '47.92'))
 >>> validate("J 62", edition="2007"), validate("K 62", edition="2025")
 ('62', '62')
+>>> r = to_2025("1.61", edition="2007")
+>>> r.code, r.flag
+('01.61', 'restored_zero')
+>>> to_2025("113", edition="2022")[::3], to_2025("161", edition="2022")[::3]
+(('01.13', 'restored_zero'), ('16.1', None))
+>>> to_2025("11.1").flag
+'unknown'
 """
 
 from __future__ import annotations
@@ -103,10 +135,14 @@ ATECO_COLUMNS: tuple[str, ...] = (
 _NOT_CLASSIFIED = {"NC", "N.C.", "N.C", "NON CLASSIFICATO", "NON CLASSIFICATA", "000000"}
 _CODE = re.compile(
     r"^(?P<section>[A-U])?[\s\-.:]*"
-    r"(?P<code>\d{2}(?:\.\d{1,2}(?:\.\d{1,2})?)?(?![\d.])|\d{2,6}(?![\d.]))?"
-    r"\.?(?:\s+\D.*)?$"
+    r"(?P<code>\d{2}(?:\.\d{1,2}(?:\.\d{1,2})?)?(?!\d|\.\d)"
+    r"|\d\.\d{1,2}(?:\.\d{1,2})?(?!\d|\.\d)"  # one-digit division: only a lost-zero reading
+    r"|\d{2,6}(?!\d|\.\d))?"
+    r"\.?(?:\s+\D.*)?$"  # a final dot ("62." / "62.01. TITOLO") is allowed
 )
 _LEVEL_LENGTHS = (8, 7, 5, 4, 2)  # subcategory, category, class, group, division (dotted)
+_RESTORED_ZERO = "restored_zero"
+_RESTORABLE_COMPACT_LENGTHS = range(2, 6)  # compact digits that may have lost a leading zero
 
 
 class AtecoResult(NamedTuple):
@@ -126,6 +162,7 @@ class _Parsed(NamedTuple):
     section: str | None
     compact: str | None  # digits as written (no dots), None for a section alone
     dotted: str | None  # length reading
+    written_dotted: bool = False  # the value had dots (so its division is as written)
 
 
 def _parse(value: object) -> _Parsed | None:
@@ -144,8 +181,8 @@ def _parse(value: object) -> _Parsed | None:
     if code is None:
         return _Parsed(match.group("section"), None, None)
     if "." in code:
-        return _Parsed(match.group("section"), code.replace(".", ""), code)
-    return _Parsed(match.group("section"), code, _ateco.compact_to_dotted(code))
+        return _Parsed(match.group("section"), code.replace(".", ""), code, True)
+    return _Parsed(match.group("section"), code, _ateco.compact_to_dotted(code), False)
 
 
 class _NotClassified(ValidationError):
@@ -156,10 +193,16 @@ class _NotClassified(ValidationError):
 def compact(value: object) -> str:
     """Digits of the code without dots or section letter (``"J 62.01"`` → ``"6201"``).
 
-    >>> compact("62.01.00"), compact("j62")
-    ('620100', '62')
+    Spelling only: no zero is restored (``"1.61"`` → ``"161"``).  Raises
+    :class:`InvalidFormat` for text that is not a code and :class:`UnknownValue` for ``NC``.
+
+    >>> compact("62.01.00"), compact("j62"), compact("1.61")
+    ('620100', '62', '161')
     """
-    parsed = _parse(value)
+    try:
+        parsed = _parse(value)
+    except _NotClassified as err:
+        raise UnknownValue("not classified (NC)") from err
     if parsed is None:
         return ""
     return parsed.compact or parsed.section or ""
@@ -202,11 +245,19 @@ def _read(parsed: _Parsed, edition: str, zeros_stripped: bool) -> str | None:
     return None
 
 
-def validate(value: object, edition: str | None = "2025", *, zeros_stripped: bool = False) -> str:
+def validate(
+    value: object,
+    edition: str | None = "2025",
+    *,
+    zeros_stripped: bool = False,
+    allow_restored_zero: bool = False,
+) -> str:
     """The dotted code of ``value`` in ``edition`` (or the first edition it exists in, if ``None``).
 
     Raises :class:`InvalidFormat`, :class:`InvalidComponent` (section letter contradicts the
-    code) or :class:`UnknownValue` (not a code of the edition; also for ``NC``).
+    code) or :class:`UnknownValue` (not a code of the edition; also for ``NC``).  With
+    ``allow_restored_zero`` a lost leading zero is put back (module docstring, "Lost leading
+    zeros"); off by default.
 
     >>> validate("620100", edition="2022")
     '62.01.00'
@@ -214,11 +265,29 @@ def validate(value: object, edition: str | None = "2025", *, zeros_stripped: boo
     Traceback (most recent call last):
         ...
     channelstudy.clean.exceptions.UnknownValue: '62.01' is not an ATECO 2025 code
+    >>> validate("1.61", edition="2025", allow_restored_zero=True)
+    '01.61'
     """
-    return _validate_with_edition(value, edition, zeros_stripped)[0]
+    return _validate_with_edition(value, edition, zeros_stripped, allow_restored_zero)[0]
 
 
-def _validate_with_edition(value: object, edition: str | None, zeros_stripped: bool) -> tuple[str, str]:
+def _restore(parsed: _Parsed) -> _Parsed | None:
+    """``parsed`` with its lost leading zero put back, or ``None`` when it has no lost-zero shape."""
+    if parsed.compact is None or parsed.dotted is None or parsed.compact[0] == "0":
+        return None
+    if parsed.written_dotted:
+        if parsed.dotted[1] != ".":  # a two-digit division as written is kept
+            return None
+        return _Parsed(parsed.section, "0" + parsed.compact, "0" + parsed.dotted, True)
+    if len(parsed.compact) not in _RESTORABLE_COMPACT_LENGTHS:
+        return None
+    return _Parsed(parsed.section, "0" + parsed.compact, _ateco.compact_to_dotted("0" + parsed.compact))
+
+
+def _validate_with_edition(
+    value: object, edition: str | None, zeros_stripped: bool, restore: bool = False
+) -> tuple[str, str, bool]:
+    """(dotted code, edition read, whether a lost leading zero was restored) or raise."""
     try:
         parsed = _parse(value)
     except _NotClassified as err:
@@ -227,25 +296,44 @@ def _validate_with_edition(value: object, edition: str | None, zeros_stripped: b
         raise InvalidFormat("no ATECO code given")
     if edition is not None and edition not in EDITIONS:
         raise ValueError(f"edition must be one of {EDITIONS} or None, not {edition!r}")
+    editions = (edition,) if edition else EDITIONS
     mismatch: InvalidComponent | None = None
-    for ed in (edition,) if edition else EDITIONS:
+    for ed in editions:
         try:
             code = _read(parsed, ed, zeros_stripped)
         except InvalidComponent as err:  # when inferring, another edition may fit the letter
             mismatch = mismatch or err
             continue
         if code is not None:
-            return code, ed
+            return code, ed, False
+    restored = _restore(parsed) if restore and mismatch is None else None
+    if restored is not None:  # the code as written exists in no edition tried (rule 2)
+        for ed in editions:
+            try:
+                code = _read(restored, ed, zeros_stripped)
+            except InvalidComponent as err:
+                mismatch = mismatch or err
+                continue
+            if code is not None:
+                return code, ed, True
     if mismatch is not None:
         raise mismatch
+    if parsed.written_dotted and parsed.dotted is not None and parsed.dotted[1] == ".":
+        raise InvalidFormat(f"one-digit division in {value!r} (and no code with a leading zero restored)")
     where = f"an ATECO {edition} code" if edition else "a code of any ATECO edition"
     raise UnknownValue(f"{value!r} is not {where}")
 
 
-def is_valid(value: object, edition: str | None = "2025", *, zeros_stripped: bool = False) -> bool:
+def is_valid(
+    value: object,
+    edition: str | None = "2025",
+    *,
+    zeros_stripped: bool = False,
+    allow_restored_zero: bool = False,
+) -> bool:
     """True if :func:`validate` accepts ``value``."""
     try:
-        validate(value, edition, zeros_stripped=zeros_stripped)
+        validate(value, edition, zeros_stripped=zeros_stripped, allow_restored_zero=allow_restored_zero)
     except ValidationError:
         return False
     return True
@@ -312,6 +400,8 @@ def _to_2025(code: str, edition: str) -> AtecoResult:
 def to_2025(value: object, edition: str | None = None, *, zeros_stripped: bool = False) -> AtecoResult:
     """Read one code (see the module docstring) and bring it to ATECO 2025; never raises.
 
+    Lost leading zeros are restored (flag ``restored_zero``; module docstring).
+
     >>> to_2025("K 62", edition="2025")
     AtecoResult(code='62', title='Attività di programmazione, consulenza informatica e attività connesse', edition='2025', flag=None, candidates=())
     >>> to_2025("J 62", edition="2025").flag  # computer programming is section K in 2025
@@ -319,11 +409,15 @@ def to_2025(value: object, edition: str | None = None, *, zeros_stripped: bool =
     >>> to_2025("NC").flag
     'not_classified'
     """
+    return _result(value, edition, zeros_stripped, restore=True)
+
+
+def _result(value: object, edition: str | None, zeros_stripped: bool, restore: bool) -> AtecoResult:
     try:
         parsed = _parse(value)
         if parsed is None:
             return AtecoResult(None, None, None, None)
-        code, ed = _validate_with_edition(value, edition, zeros_stripped)
+        code, ed, restored = _validate_with_edition(value, edition, zeros_stripped, restore)
     except _NotClassified:
         return AtecoResult(None, None, edition, "not_classified")
     except UnknownValue as err:
@@ -332,17 +426,30 @@ def to_2025(value: object, edition: str | None = None, *, zeros_stripped: bool =
         return AtecoResult(None, None, edition, UnknownValue.code)
     except ValidationError as err:
         return AtecoResult(None, None, edition, err.code)
-    return _to_2025(code, ed)
+    result = _to_2025(code, ed)
+    if restored and result.flag is None:
+        return result._replace(flag=_RESTORED_ZERO)
+    return result
 
 
-def validate_2025(value: object, edition: str | None = None, *, zeros_stripped: bool = False) -> str:
+def validate_2025(
+    value: object,
+    edition: str | None = None,
+    *,
+    zeros_stripped: bool = False,
+    allow_restored_zero: bool = False,
+) -> str:
     """The ATECO 2025 code of ``value`` or raise (:class:`AmbiguousValue` when one-to-many).
+
+    Lost leading zeros are restored only with ``allow_restored_zero``.
 
     >>> validate_2025("62.01", edition="2022")
     '62.10'
+    >>> validate_2025("113", edition="2022", allow_restored_zero=True)
+    '01.13'
     """
-    result = to_2025(value, edition, zeros_stripped=zeros_stripped)
-    if result.flag is None and result.code is not None:
+    result = _result(value, edition, zeros_stripped, restore=allow_restored_zero)
+    if result.flag in (None, _RESTORED_ZERO) and result.code is not None:
         return result.code
     if result.flag == AmbiguousValue.code:
         raise AmbiguousValue(f"{value!r} maps to {len(result.candidates)} ATECO 2025 codes")
@@ -358,7 +465,8 @@ def clean_ateco(s: pd.Series, edition: str | None = None, *, zeros_stripped: boo
     -------
     DataFrame with string columns :data:`ATECO_COLUMNS`, same index as ``s``:
     ``ateco_2025`` (dotted), ``ateco_2025_title``, ``ateco_edition`` (edition read),
-    ``ateco_flag`` and ``ateco_candidates`` (``;``-joined 2025 targets when ambiguous).
+    ``ateco_flag`` (``restored_zero`` when a lost leading zero was put back) and
+    ``ateco_candidates`` (``;``-joined 2025 targets when ambiguous).
 
     >>> clean_ateco(pd.Series(["6201", "NC", None]), edition="2007").ateco_2025.tolist()
     ['62.10', <NA>, <NA>]

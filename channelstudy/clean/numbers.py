@@ -23,7 +23,8 @@ Numbers (:func:`parse_number`, :func:`parse_numbers`)
     (``0,35``, ``1.5``, ``0.125``, ``1234,5``).
 
 * Class ranges (``0-4``, ``5-9``, ``250+``, ``oltre 250``) are not numbers: flag ``range``.
-  Anything else unreadable: flag ``invalid_format`` (:class:`InvalidFormat` from the scalar API).
+  Anything else unreadable, or text whose value overflows a float (``1e999``): flag
+  ``invalid_format`` (:class:`InvalidFormat` from the scalar API).
 
 Shares (:func:`parse_share`, :func:`parse_shares`)
 ---------------------------------------------------
@@ -135,14 +136,14 @@ def _normalise_text(value: object) -> str | None:
     return None if text in MISSING_TOKENS else text
 
 
-def _resolve_core(core: str, decimal: Decimal) -> tuple[float, str | None]:
-    """Digits and separators → float (see the module docstring for the separator rules)."""
+def _resolve_core(core: str, decimal: Decimal) -> tuple[str, str | None]:
+    """Digits and separators → plain decimal text for ``float`` (module docstring: separator rules)."""
     core = core.strip()
     if "'" in core or " " in core:
         head, _, tail = core.partition(",") if "," in core else core.partition(".")
         if not _GROUPED.match(head) or (tail and not tail.isdigit()):
             raise InvalidFormat(f"bad digit grouping in {core!r}")
-        return float(head.replace("'", "").replace(" ", "") + ("." + tail if tail else "")), None
+        return head.replace("'", "").replace(" ", "") + ("." + tail if tail else ""), None
     has_dot, has_comma = "." in core, "," in core
     if has_dot and has_comma:
         dec = "." if core.rfind(".") > core.rfind(",") else ","
@@ -154,15 +155,15 @@ def _resolve_core(core: str, decimal: Decimal) -> tuple[float, str | None]:
             or not re.fullmatch(r"\d{1,3}(?:" + re.escape(thousands) + r"\d{3})*", head)
         ):
             raise InvalidFormat(f"bad separators in {core!r}")
-        return float(head.replace(thousands, "") + "." + tail), None
+        return head.replace(thousands, "") + "." + tail, None
     if not (has_dot or has_comma):
-        return float(core), None
+        return core, None
     sep = "." if has_dot else ","
     parts = core.split(sep)
     if len(parts) > 2:
         if not re.fullmatch(r"\d{1,3}(?:" + re.escape(sep) + r"\d{3})+", core):
             raise InvalidFormat(f"bad thousands grouping in {core!r}")
-        return float(core.replace(sep, "")), None
+        return core.replace(sep, ""), None
     head, tail = parts
     if not tail.isdigit() or (head and not head.isdigit()):
         raise InvalidFormat(f"bad number {core!r}")
@@ -171,11 +172,11 @@ def _resolve_core(core: str, decimal: Decimal) -> tuple[float, str | None]:
     )
     if decimal is not None:
         if sep == decimal or not thousands_possible:
-            return float((head or "0") + "." + tail), None
-        return float(head + tail), None
+            return (head or "0") + "." + tail, None
+        return head + tail, None
     if thousands_possible:
-        return float(head + tail), "ambiguous_separator"
-    return float((head or "0") + "." + tail), None
+        return head + tail, "ambiguous_separator"
+    return (head or "0") + "." + tail, None
 
 
 def _parse_number(value: object, decimal: Decimal) -> _Number:
@@ -195,15 +196,17 @@ def _parse_number(value: object, decimal: Decimal) -> _Number:
     match = _NUMBER.match(text)
     if not match:
         raise InvalidFormat(f"not a number: {value!r}")
-    number, note = _resolve_core(match.group("core"), decimal)
-    if match.group("exp"):
-        number *= 10.0 ** int(match.group("exp"))
+    digits, note = _resolve_core(match.group("core"), decimal)
+    # the exponent is applied in the text: one rounding (10.0 ** e would add one, or overflow)
+    number = float(digits + ("e" + match.group("exp") if match.group("exp") else ""))
     mult = match.group("mult")
     if mult:
         mult = mult.rstrip(".")
         if mult not in _MULTIPLIERS:
             raise InvalidFormat(f"unknown unit {mult!r} in {value!r}")
         number *= _MULTIPLIERS[mult]
+    if not math.isfinite(number):
+        raise InvalidFormat(f"number out of range: {value!r}")
     percent = match.group("pct") is not None
     if percent:
         number /= 100.0
@@ -253,10 +256,10 @@ def _frame(values: np.ndarray, flags: np.ndarray, index: pd.Index) -> pd.DataFra
     )
 
 
-_PLAIN_INT = r"^\s*-?\d+\s*$"
+_PLAIN_INT = r"^\s*-?[0-9]{1,15}\s*$"  # ASCII, exact in a float; the rest: scalar parser
 _FAST_HINTED = {  # hinted decimal mark -> (unambiguous pattern, thousands mark)
-    ",": (r"^-?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?$", "."),
-    ".": (r"^-?(?:[1-9]\d{0,2}(?:,\d{3})+|\d+)(?:\.\d+)?$", ","),
+    ",": (r"^-?(?:[1-9][0-9]{0,2}(?:\.[0-9]{3}){1,4}|[0-9]{1,15})(?:,[0-9]+)?$", "."),
+    ".": (r"^-?(?:[1-9][0-9]{0,2}(?:,[0-9]{3}){1,4}|[0-9]{1,15})(?:\.[0-9]+)?$", ","),
 }
 
 

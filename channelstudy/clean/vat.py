@@ -15,6 +15,14 @@ Kinds (``classify()`` / ``classify_series()``)
     valid partita IVA; the remainder is returned and flagged ``extra_zero``.  If both readings
     are valid and differ, the value is ``invalid`` with flag ``ambiguous``.  (The real case in
     the ANAC file, ``005952700420``, is the valid ``00595270042`` with a trailing zero added.)
+``piva_restored_zero``
+    9 or 10 digits (a partita IVA that a spreadsheet stored as a number lost its one or two
+    leading zeros: ``3143790115`` for ``03143790115``, ``743110157`` for ``00743110157``) whose
+    left zero-padding to 11 digits is a valid partita IVA (check digit, company number and
+    office code, as for ``piva``); the padded number is returned and flagged
+    ``restored_zero``.  Padding on the left is the only reading, so it is never ambiguous.
+    Shorter values are not padded (three or more lost zeros: too little left to check), and
+    a 9- or 10-digit value whose padding is not valid stays ``invalid`` / ``invalid_length``.
 ``cf_person``
     valid 16-character personal codice fiscale (sole traders): not a partita IVA, ``vat`` is null.
 ``foreign_vat``
@@ -24,10 +32,23 @@ Kinds (``classify()`` / ``classify_series()``)
 ``invalid``
     anything else; the flag says why (the :mod:`~channelstudy.clean.exceptions` code).
 
-Flags: ``<NA>`` (clean ``piva``, or missing input), ``extra_zero``, ``cf_person``,
-``foreign_vat``, ``invalid_format``, ``invalid_length``, ``invalid_checksum``,
+Flags: ``<NA>`` (clean ``piva``, or missing input), ``extra_zero``, ``restored_zero``,
+``cf_person``, ``foreign_vat``, ``invalid_format``, ``invalid_length``, ``invalid_checksum``,
 ``invalid_component``, ``ambiguous``.  Missing input (null, empty, only separators) gives
 ``vat``, ``kind`` and ``flag`` all ``<NA>``: absence is not an error.
+
+Compacting (:func:`compact`)
+----------------------------
+In this order: whitespace (also non-breaking and zero-width spaces), ``-``, ``/``, ``_`` and
+``:`` are deleted and the text is upper-cased; a spreadsheet's float rendering is undone (the
+whole text is digits not starting with ``0``, one ``.`` or ``,``, then only zeros:
+``3143790115.0`` → ``3143790115``, ``12345678903,00`` → ``12345678903``) -- this is spelling,
+not a repair, and is not flagged; the remaining ``.`` and ``,`` are deleted; an ``IT`` prefix
+directly before digits is dropped.  Without the float rule ``3143790115.0`` would compact to
+the different number ``31437901150``.  The price: an 11-digit number not starting with ``0``,
+ending in ``0`` and written with a single mark before its final zeros (``1234567890.0``) is
+read as the float it looks like; ``0000049068.0`` (leading zero: not a float) is not.  Codici fiscali are compacted the same way (lower case and internal
+spaces are fine: ``mfffnc 76p18 i073c``).
 
 Check order for 11 digits: format, length, Luhn check digit, then office code, so a value
 failing both the check digit and the office code is reported as ``invalid_checksum``.
@@ -48,6 +69,10 @@ Classification(vat='00595270042', kind='piva_extra_zero', flag='extra_zero')
 'foreign_vat'
 >>> classify("MFFFNC76P18I073C").kind
 'cf_person'
+>>> classify("3143790115.0")  # stored as a number by a spreadsheet: lost zero and ".0"
+Classification(vat='03143790115', kind='piva_restored_zero', flag='restored_zero')
+>>> classify(743110157)  # two zeros lost
+Classification(vat='00743110157', kind='piva_restored_zero', flag='restored_zero')
 """
 
 from __future__ import annotations
@@ -86,11 +111,24 @@ __all__ = [
     "validate_tax_code",
 ]
 
-KINDS: tuple[str, ...] = ("piva", "piva_extra_zero", "cf_person", "foreign_vat", "invalid")
+KINDS: tuple[str, ...] = (
+    "piva",
+    "piva_extra_zero",
+    "piva_restored_zero",
+    "cf_person",
+    "foreign_vat",
+    "invalid",
+)
 """Values of the ``kind`` column, in this order."""
 
-_SEPARATORS = re.compile(r"[\s.\-/_:,]+")
-_IT_PREFIX = re.compile(r"^IT(?=\d+$)")
+_SEPARATORS = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff.\-/_:,]+")
+"""Everything :func:`compact` deletes (the three steps below together)."""
+_SEPARATORS_BUT_MARKS = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff\-/_:]+")
+_FLOAT_SUFFIX = re.compile(r"^([1-9][0-9]*)[.,]0+$")  # a float's rendering never starts with 0
+_MARKS = re.compile(r"[.,]+")
+_IT_PREFIX = re.compile(r"^IT(?=[0-9]+$)")
+_RESTORABLE_LENGTHS = (9, 10)
+"""Digit counts padded with leading zeros by the ``restored_zero`` repair (one or two lost zeros)."""
 _CF_SHAPE = re.compile(r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$")
 _SWISS = re.compile(r"^CHE?(\d{9})(?:MWST|TVA|IVA|TPV)?$")
 _FOREIGN = re.compile(r"^([A-Z]{2})([0-9A-Z]{2,13})$")
@@ -123,16 +161,22 @@ def _translate(err: stdnum_exc.ValidationError) -> ValidationError:
 
 
 def compact(value: object) -> str:
-    """Strip spaces, dots, dashes, slashes and an ``IT`` prefix before digits; upper-case.
+    """Strip spaces, dots, dashes, slashes, a float's ``.0`` and an ``IT`` prefix; upper-case.
+
+    See "Compacting" in the module docstring for the exact order.  No zero is added here:
+    padding needs the check digit (:func:`validate` with ``allow_restored_zero``).
 
     >>> compact(" it-00743110157 ")
     '00743110157'
     >>> compact("che-304.924.695")
     'CHE304924695'
+    >>> compact("3143790115.0"), compact(3143790115.0), compact("mfffnc 76p18 i073c")
+    ('3143790115', '3143790115', 'MFFFNC76P18I073C')
     """
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return ""
-    text = _SEPARATORS.sub("", str(value)).upper()
+    text = _SEPARATORS_BUT_MARKS.sub("", str(value)).upper()
+    text = _MARKS.sub("", _FLOAT_SUFFIX.sub(r"\1", text))
     return _IT_PREFIX.sub("", text)
 
 
@@ -150,7 +194,7 @@ def _validate_piva(number: str) -> str:
         raise _translate(err) from None
 
 
-def validate(value: object, *, allow_extra_zero: bool = False) -> str:
+def validate(value: object, *, allow_extra_zero: bool = False, allow_restored_zero: bool = False) -> str:
     """Return the valid 11-digit partita IVA in ``value`` or raise a typed error.
 
     Parameters
@@ -160,14 +204,26 @@ def validate(value: object, *, allow_extra_zero: bool = False) -> str:
     allow_extra_zero
         Accept 12 digits with one extra zero at either end when exactly one 11-digit reading
         is valid (see the module docstring).  Off by default: ``validate`` is strict.
+    allow_restored_zero
+        Accept 9 or 10 digits whose left zero-padding to 11 digits is valid (the leading zeros
+        a spreadsheet dropped; see the module docstring).  Off by default.
 
     Raises
     ------
     InvalidFormat, InvalidLength, InvalidChecksum, InvalidComponent, AmbiguousValue
+
+    >>> validate("3143790115.0", allow_restored_zero=True)
+    '03143790115'
+    >>> validate("3143790115")
+    Traceback (most recent call last):
+        ...
+    channelstudy.clean.exceptions.InvalidLength: a partita IVA has 11 digits, not 10
     """
     number = compact(value)
-    if allow_extra_zero and len(number) == 12 and number.isdigit():
+    if allow_extra_zero and len(number) == 12 and number.isdigit() and number.isascii():
         return _repair_extra_zero(number)
+    if allow_restored_zero and len(number) in _RESTORABLE_LENGTHS and number.isdigit() and number.isascii():
+        return _restore_zero(number)
     return _validate_piva(number)
 
 
@@ -190,11 +246,21 @@ def _repair_extra_zero(number: str) -> str:
     raise InvalidLength("12 digits, and no valid 11-digit reading without an extra zero")
 
 
+def _restore_zero(number: str) -> str:
+    """The valid left zero-padding of 9 or 10 ASCII digits, or raise :class:`InvalidLength`."""
+    padded = number.zfill(11)
+    if is_valid(padded):
+        return padded
+    raise InvalidLength(
+        f"{len(number)} digits, and no valid partita IVA with the lost leading zeros restored"
+    )
+
+
 def validate_tax_code(value: object) -> str:
     """Return a valid codice fiscale: an 11-digit partita IVA or a 16-character personal code.
 
-    >>> validate_tax_code("mfffnc76p18i073c")
-    'MFFFNC76P18I073C'
+    >>> validate_tax_code("mfffnc76p18i073c"), validate_tax_code(" MFFFNC 76P18 I073C ")
+    ('MFFFNC76P18I073C', 'MFFFNC76P18I073C')
     """
     number = compact(value)
     if len(number) == 16:
@@ -241,6 +307,11 @@ def classify(value: object) -> Classification:
                 return Classification(_repair_extra_zero(number), "piva_extra_zero", "extra_zero")
             except ValidationError as err:
                 return Classification(None, "invalid", err.code)
+        if len(number) in _RESTORABLE_LENGTHS:
+            try:
+                return Classification(_restore_zero(number), "piva_restored_zero", "restored_zero")
+            except ValidationError as err:
+                return Classification(None, "invalid", err.code)
         try:
             return Classification(_validate_piva(number), "piva", None)
         except ValidationError as err:
@@ -283,12 +354,15 @@ def classify_series(s: pd.Series) -> pd.DataFrame:
     (one of :data:`KINDS`, ``<NA>`` when missing) and ``flag``.  Plain 11-digit values (the
     bulk of any real column) are checked with numpy; the rest go through :func:`classify` once
     per distinct value.  Pass text read with ``dtype=str``: a numeric column has already lost
-    the leading zeros of many partite IVA.
+    the leading zeros of many partite IVA (one or two lost zeros are restored when the check
+    digit allows it: kind ``piva_restored_zero``, flag ``restored_zero``).
 
     >>> classify_series(pd.Series(["IT00743110157", "00743110158", None])).kind.tolist()
     ['piva', 'invalid', <NA>]
     """
-    text = s.astype("string").str.replace(_SEPARATORS.pattern, "", regex=True).str.upper()
+    text = s.astype("string").str.replace(_SEPARATORS_BUT_MARKS.pattern, "", regex=True).str.upper()
+    text = text.str.replace(_FLOAT_SUFFIX.pattern, r"\1", regex=True)  # same steps as compact()
+    text = text.str.replace(_MARKS.pattern, "", regex=True)
     text = text.str.replace(r"^IT([0-9]+)$", r"\1", regex=True)
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
     compacted = np.asarray(uniques, dtype=object)

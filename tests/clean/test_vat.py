@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.ch import uid as ch_uid
@@ -167,6 +167,8 @@ def test_property_valid_piva_survives_any_spelling(company: int, office: int, da
     number = make_piva(company, office)
     assert iva.is_valid(number)  # the generator is right (independent of the module)
     raw = data.draw(spelled(number))
+    # the one spelling read otherwise on purpose: a spreadsheet float's shape (see test_float_shape_wins)
+    assume(not re.fullmatch(r"[1-9][0-9]*[.,]0+", re.sub(r"\s", "", raw)))
     assert vat.validate(raw) == number
     assert tuple(vat.classify(raw)) == (number, "piva", None)
     assert vat.classify_series(pd.Series([raw])).iloc[0].tolist() == [number, "piva", pd.NA]
