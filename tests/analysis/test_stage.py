@@ -100,3 +100,9 @@ def test_missing_build_outputs_are_a_clear_error(tmp_path: Path) -> None:
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="n_components_range"):
         AnalyzeConfig(n_components_range=(5, 2))
+
+
+def test_every_step_ran_on_the_default_world(analyzed_world) -> None:
+    _, analyzed, result = analyzed_world
+    assert result.report["stages"] == {"partner_typing": "ran", "weights": "ran", "clustering": "ran"}
+    assert result.weights["weight"].notna().all()
