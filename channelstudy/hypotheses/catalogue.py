@@ -198,9 +198,16 @@ def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE
                "n": pd.NA, "weighted": h.weighted, "direction": h.direction, "null_value": h.null_value,
                "outcome": h.outcome, "predictors": h.predictors, "controls": h.controls, "status": status(h, data)}
         if row["status"] == RAN:
-            r = h.run(data)
-            row.update(estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high, p_value=r.p_value, n=r.n)
-        else:
+            try:
+                r = h.run(data)
+            except (ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+                row["status"] = f"not run: the estimator failed ({type(exc).__name__}: {exc})"
+            else:
+                if np.isfinite([r.estimate, r.p_value]).all():
+                    row.update(estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high, p_value=r.p_value, n=r.n)
+                else:
+                    row["status"] = "not run: no finite estimate (no variation in the data?)"
+        if row["status"] != RAN:
             log.info("%s %s", h.id, row["status"])
         rows.append(row)
     table = pd.DataFrame(rows).astype({"n": "Int64"})

@@ -100,3 +100,13 @@ def test_every_hypothesis_declares_its_requirements() -> None:
     for h in CATALOGUE:
         req = h.requirements
         assert req.table in {"survey", "firms", "pipeline"} and req.columns and req.min_n == 30, h.id
+
+
+def test_an_estimate_that_cannot_be_computed_is_not_run() -> None:
+    """Requirements met but no variation in the outcome: a status, not a crash or a NaN in the family."""
+    data = study(np.random.default_rng(8))
+    flat = StudyData(survey=data.survey.assign(win_rate=0.5), firms=data.firms, pipeline=data.pipeline)
+    table = run_catalogue(flat).set_index("id")
+    assert table.loc["H7", "status"].startswith("not run: ")
+    assert table.loc["H7", ["estimate", "p_holm"]].isna().all()
+    assert table.drop(index="H7")["status"].eq("ran").all()
