@@ -34,6 +34,7 @@ from channelstudy.analysis.segments import classify_partners, firm_mix
 from channelstudy.analysis.weights import REPORT_COLUMNS, weight_waves
 from channelstudy.catalog import TABLES, read_table, write_table
 from channelstudy.clean.size import SIZE_CLASS_DTYPE
+from channelstudy.errors import RakingError
 from channelstudy.vocabulary import REVENUE_STREAMS
 
 log = logging.getLogger(__name__)
@@ -108,12 +109,16 @@ def weigh(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame, lis
     elif not dimensions or frame.empty:
         status = f"not run: the directory frame lacks {', '.join(dropped)}"
     else:
-        weights, report = survey_weights(survey, firms, segments, frame, config, dimensions)
-        status = RAN if not dropped else f"{RAN}: margins without {', '.join(dropped)} (mostly unknown in the frame)"
-        if dropped:
-            log.warning("survey weights calibrated without %s (known for under half the directory frame)",
-                        ", ".join(dropped))
-        return weights, report, frame, status
+        try:
+            weights, report = survey_weights(survey, firms, segments, frame, config, dimensions)
+        except RakingError as exc:  # e.g. respondents in a cell the frame does not have
+            status = f"not run: raking failed ({exc})"
+        else:
+            status = RAN if not dropped else f"{RAN}: margins without {', '.join(dropped)} (mostly unknown in the frame)"
+            if dropped:
+                log.warning("survey weights calibrated without %s (known for under half the directory frame)",
+                            ", ".join(dropped))
+            return weights, report, frame, status
     if not survey.empty:
         log.warning("survey weights %s: estimates are unweighted", status)
     weights, report = unweighted(survey)
