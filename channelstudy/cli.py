@@ -154,7 +154,9 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
             "On the build's tables in PROCESSED: classify partner types by explainable rules, calibrate survey "
             "weights per wave (raking to the directory frame), cluster business models (compositional GMM), "
             "write segments.parquet, survey_weights.parquet and analysis_report.json there, and run the "
-            "hypothesis catalogue H0-H9 into TABLES/hypotheses.csv."
+            "hypothesis catalogue H0-H9 into TABLES/hypotheses.csv. Each step runs on what the data supports; "
+            "a table printed at the end (and the status column of hypotheses.csv) says what ran and, for "
+            "what did not, why (see `channelstudy check`)."
         ),
     )
     p.add_argument("--processed", default="data/processed", help="build output folder (default: data/processed)")
