@@ -138,14 +138,18 @@ def _missing(present: frozenset[str], needs: Iterable[str], runnable: frozenset[
 
 
 def _describe(need: str) -> str:
-    """A need in a researcher's words: what to map or add."""
-    if need in NEEDS and need.startswith(("a ", "more")):
+    """A need in a researcher's words: its name, and what to map or add when that is not one token.
+
+    >>> _describe("a pipeline source"), _describe("survey.dso_days")
+    ('a pipeline source', 'survey.dso_days')
+    >>> _describe("employees")
+    'employees (survey.employees or directory.employees or directory.employees_class)'
+    """
+    alternatives = _alternatives(need)
+    if len(alternatives) == 1 and len(alternatives[0]) == 1:
         return need
-    if need in NEEDS:
-        options = [" + ".join(alt) if len(alt) < 4 else f"{alt[0].split('.')[0]} mix_* (all six)"
-                   for alt in NEEDS[need]]
-        return f"{need} ({' or '.join(options)})"
-    return need
+    options = [" + ".join(alt) if alt != MIX else "survey mix_* (all six)" for alt in alternatives]
+    return f"{need} ({' or '.join(options)})"
 
 
 def check(raw: str | Path) -> Coverage:
