@@ -117,6 +117,19 @@ def add_build(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_build)
 
 
+def text_table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    """Rows as left-aligned columns under a header (for the terminal).
+
+    >>> print(text_table([("H0", "ran"), ("H10", "not run: needs a pipeline source")], ("what", "status")))
+    what  status
+    H0    ran
+    H10   not run: needs a pipeline source
+    """
+    widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header) - 1)]
+    return "\n".join("  ".join([*(str(c).ljust(w) for c, w in zip(r, widths, strict=False)), str(r[-1])])
+                     for r in (header, *rows))
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from channelstudy.catalog import TABLES
     from channelstudy.pipeline import run_analyze
@@ -126,8 +139,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     clustering = result.report.get("clustering", {})
     log.info("segments: %d firms classified; %s business-model clusters; weights for %d responses",
              len(result.segments), clustering.get("n_clusters", "no"), int(result.weights["weight"].notna().sum()))
-    log.info("hypotheses: %d tests, %d supported -> %s", len(table), int(table["supported"].sum()),
-             TABLES["hypotheses"].path(args.tables))
+    log.info("hypotheses: %d tests, %d ran, %d supported -> %s", len(table), int(table["status"].eq("ran").sum()),
+             int(table["supported"].sum()), TABLES["hypotheses"].path(args.tables))
+    stages = [(name.replace("_", " "), status) for name, status in result.report.get("stages", {}).items()]
+    print(text_table([*stages, *zip(table["id"], table["status"], strict=True)], ("step", "status")))
     return 0
 
 
@@ -139,12 +154,49 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
             "On the build's tables in PROCESSED: classify partner types by explainable rules, calibrate survey "
             "weights per wave (raking to the directory frame), cluster business models (compositional GMM), "
             "write segments.parquet, survey_weights.parquet and analysis_report.json there, and run the "
-            "hypothesis catalogue H0-H9 into TABLES/hypotheses.csv."
+            "hypothesis catalogue H0-H9 into TABLES/hypotheses.csv. Each step runs on what the data supports; "
+            "a table printed at the end (and the status column of hypotheses.csv) says what ran and, for "
+            "what did not, why (see `channelstudy check`)."
         ),
     )
     p.add_argument("--processed", default="data/processed", help="build output folder (default: data/processed)")
     p.add_argument("--tables", default="reports/tables", help="folder for report tables (default: reports/tables)")
     p.set_defaults(func=cmd_analyze)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from channelstudy.hypotheses.coverage import check
+
+    coverage = check(args.raw)
+    print(f"Sources ({args.raw}):")
+    print(text_table(list(coverage.sources.itertuples(index=False)), ("source", "kind", "canonical fields")))
+    print("\nHypotheses:")
+    print(text_table([(r.id, "can run" if r.supported_by_fields else f"needs {r.missing}")
+                      for r in coverage.hypotheses.itertuples()], ("id", "from the mapped fields")))
+    print("\nNotebook sections:")
+    print(text_table([(r.section, r.status if r.status == "yes" else f"{r.status}: needs {r.missing}")
+                      for r in coverage.sections.itertuples()], ("section", "supported")))
+    if len(coverage.unlock):
+        print("\nTo unlock the rest, map or add:")
+        print(text_table(list(coverage.unlock.itertuples(index=False)), ("need", "hypotheses")))
+    print("\nGroups (ISVs, resellers, ...) and sample sizes are checked by `channelstudy analyze`, "
+          "whose table says what ran.")
+    return 0
+
+
+def add_check(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check",
+        help="say which hypotheses and notebook sections a raw folder can support, before any analysis",
+        description=(
+            "Read RAW/sources.yml (validating it as the build does) and print which canonical fields each "
+            "source maps, which hypotheses of the catalogue and which notebook sections these fields can "
+            "support, and which fields or sources would unlock the rest. Nothing is built or written."
+        ),
+    )
+    p.add_argument("raw", metavar="RAW", nargs="?", default="data/raw",
+                   help="folder with sources.yml (default: data/raw)")
+    p.set_defaults(func=cmd_check)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -251,7 +303,8 @@ def add_fetch(sub: argparse._SubParsersAction) -> None:
     startups.set_defaults(func=cmd_fetch_startups)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_build, add_analyze, add_validate, add_fetch]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_check, add_build, add_analyze,
+                                                                 add_validate, add_fetch]
 """Functions that add one subcommand each; later stages append theirs."""
 
 

@@ -56,3 +56,21 @@ def test_parse_waves(text: str, expected: tuple[int, ...]) -> None:
 def test_bad_waves_are_a_usage_error() -> None:
     result = run("simulate", "--waves", "twenty")
     assert result.returncode == 2 and "waves must look like" in result.stderr
+
+
+def test_check_says_what_a_folder_can_support(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "sources.yml").write_text(
+        "sources:\n  - {name: a, kind: directory, path: a.csv, columns: {name: N, comune: C, employees: E, ateco: A}}\n",
+        encoding="utf-8")
+    (tmp_path / "a.csv").write_text("N,C,E,A\nRossi Srl,Milano,4,62.01\n", encoding="utf-8")
+    assert main(["check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "a       directory  name, comune, employees, ateco" in out
+    assert "H1  can run" in out
+    assert "H0  needs a survey source; survey.att_portal_easy" in out
+    assert "To unlock the rest" in out
+
+
+def test_check_without_a_manifest_is_a_one_line_error(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path))
+    assert result.returncode == 1 and result.stderr.startswith("error: ") and result.stderr.count("\n") == 1

@@ -69,8 +69,19 @@ class ClassifiedPartners:
 
 
 def parse_votes(votes: pd.Series) -> pd.DataFrame:
-    """``reseller:3;isv:1`` per firm -> long table ``[firm_id, partner_type, votes]`` (most voted first)."""
+    """``reseller:3;isv:1`` per firm -> long table ``[firm_id, partner_type, votes]``.
+
+    No declared label at all is a valid case: the table is then empty.
+
+    >>> parse_votes(pd.Series(["reseller:3;isv:1", None], index=["F1", "F2"])).to_numpy().tolist()
+    [['F1', 'reseller', 3], ['F1', 'isv', 1]]
+    >>> len(parse_votes(pd.Series([None, None], index=["F1", "F2"], dtype="str")))
+    0
+    """
     long = votes.dropna().str.split(";").explode()
+    if long.empty:
+        return pd.DataFrame({"firm_id": pd.Series([], dtype="str"), "partner_type": pd.Series([], dtype="str"),
+                             "votes": pd.Series([], dtype="int64")})
     parts = long.str.split(":", n=1, expand=True)
     return pd.DataFrame({"firm_id": long.index, "partner_type": parts[0].to_numpy(),
                          "votes": parts[1].astype(int).to_numpy()})

@@ -158,11 +158,13 @@ _TABLES: tuple[Table, ...] = (
           "One row per survey response: its calibrated weight."),
     Table("weights_report", "weights_report.csv", "analyze", "processed", "Per wave: raking diagnostics."),
     Table("analysis_report", "analysis_report.json", "analyze", "processed",
-          "Classification rules used, the population frame, the clustering summary, the configuration."),
+          "Which stages ran (stages), classification rules used, the population frame, the clustering summary, "
+          "the configuration."),
     Table("weights_report_table", "weights_report.csv", "analyze", "tables",
           "The raking diagnostics, copied for the report."),
     Table("hypotheses", "hypotheses.csv", "analyze", "tables",
-          "The hypothesis catalogue H0-H9: effect sizes, 95 % CIs, raw and adjusted p-values."),
+          "The hypothesis catalogue H0-H9: effect sizes, 95 % CIs, raw and adjusted p-values, and a status "
+          "(ran, or not run: why)."),
     Table("method_validation", "method_validation.csv", "validate", "tables",
           "Per hypothesis over many simulated worlds: coverage, power, false-positive rate."),
     Table("method_validation_runs", "method_validation_runs.csv", "validate", "tables",

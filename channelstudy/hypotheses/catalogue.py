@@ -6,6 +6,13 @@ runs them all and adjusts the p-values across the family (Holm and Benjamini-Hoc
 ``supported`` means: Holm-adjusted p < 0.05 *and* the estimate (minus the null value) in the
 expected direction.
 
+Every hypothesis gets a row and a ``status``: ``ran``, or ``not run: <why>`` when the data lacks
+what its estimator requires (:attr:`Hypothesis.requirements`, checked by one rule,
+:func:`~channelstudy.hypotheses.estimators.unmet`): a source, a variable, a group to compare or
+enough observations.  A row that did not run has empty estimates and is left out of the
+multiplicity family.  Without survey weights (no directory frame) the survey regressions run
+unweighted and say so (``weighted`` False).
+
 >>> [h.id for h in CATALOGUE][:3]
 ['H0', 'H1', 'H2']
 >>> CATALOGUE[2].estimator
@@ -15,9 +22,11 @@ expected direction.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
@@ -27,16 +36,24 @@ from channelstudy.hypotheses.estimators import (
     BootstrapMean,
     Estimator,
     ProportionDifference,
+    Requirements,
     WeightedOLS,
+    unmet,
 )
 from channelstudy.hypotheses.study import StudyData
 from channelstudy.vocabulary import DE_J62_PERSONS_PER_ENTERPRISE
 
-__all__ = ["CATALOGUE", "COLUMNS", "DIRECTIONS", "Hypothesis", "compare_with_truth", "run_catalogue",
-           "write_catalogue"]
+__all__ = ["CATALOGUE", "COLUMNS", "DIRECTIONS", "RAN", "Hypothesis", "compare_with_truth", "run_catalogue",
+           "status", "write_catalogue"]
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ["id", "claim", "estimator", "estimate", "ci_low", "ci_high", "p_value", "p_holm", "p_bh", "n", "weighted",
-           "supported", "direction", "null_value", "outcome", "predictors", "controls"]
+           "supported", "direction", "null_value", "outcome", "predictors", "controls", "status"]
+"""Columns of ``hypotheses.csv``, in this order."""
+RAN = "ran"
+"""``status`` of a hypothesis that ran; otherwise ``not run: <why>``."""
+ESTIMATES = ["estimate", "ci_low", "ci_high", "p_value"]
 DIRECTIONS: tuple[str, ...] = ("greater", "less", "none")
 
 
@@ -78,6 +95,11 @@ class Hypothesis:
     @property
     def weighted(self) -> bool:
         return self.test.weighted
+
+    @property
+    def requirements(self) -> Requirements:
+        """What the data must hold for the test to run (derived from the estimator's declaration)."""
+        return self.test.requirements
 
     def run(self, data: StudyData):
         return self.test.estimate(data, self.null_value)
@@ -148,21 +170,56 @@ def is_supported(direction: str, effect: float, p_holm: float, *, alpha: float =
     return True
 
 
+def status(hypothesis: Hypothesis, data: StudyData) -> str:
+    """``ran`` if the data holds what the hypothesis requires, else ``not run: <why>``."""
+    why = unmet(hypothesis.requirements, data)
+    return RAN if why is None else f"not run: {why}"
+
+
+def has_weights(data: StudyData) -> bool:
+    """Whether the survey rows carry calibrated weights (the analysis stage found a directory frame)."""
+    return "weight" in data.survey.columns and bool(data.survey["weight"].notna().any())
+
+
 def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE) -> pd.DataFrame:
-    """Run every hypothesis; one row per test with adjusted p-values across the family."""
+    """Run every hypothesis the data supports; one row per hypothesis with its ``status``.
+
+    P-values are adjusted (Holm, Benjamini-Hochberg) across the hypotheses that ran; the others
+    have empty estimates, p-values, ``n`` and ``supported``.
+    """
+    weights = has_weights(data)
+    if not weights:
+        log.info("no survey weights: survey hypotheses run unweighted (weighted = False)")
     rows = []
     for h in catalogue:
-        r = h.run(data)
-        rows.append({"id": h.id, "claim": h.claim, "estimator": h.estimator, "estimate": r.estimate,
-                     "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value, "n": r.n,
-                     "weighted": h.weighted, "direction": h.direction, "null_value": h.null_value,
-                     "outcome": h.outcome, "predictors": h.predictors, "controls": h.controls})
-    table = pd.DataFrame(rows)
-    table["p_holm"] = multipletests(table["p_value"], alpha=ALPHA, method="holm")[1]
-    table["p_bh"] = multipletests(table["p_value"], alpha=ALPHA, method="fdr_bh")[1]
+        if h.weighted and not weights:
+            h = replace(h, test=replace(h.test, weighted=False))
+        row = {"id": h.id, "claim": h.claim, "estimator": h.estimator, **dict.fromkeys(ESTIMATES, np.nan),
+               "n": pd.NA, "weighted": h.weighted, "direction": h.direction, "null_value": h.null_value,
+               "outcome": h.outcome, "predictors": h.predictors, "controls": h.controls, "status": status(h, data)}
+        if row["status"] == RAN:
+            try:
+                r = h.run(data)
+            except (ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+                row["status"] = f"not run: the estimator failed ({type(exc).__name__}: {exc})"
+            else:
+                if np.isfinite([r.estimate, r.p_value]).all():
+                    row.update(estimate=r.estimate, ci_low=r.ci_low, ci_high=r.ci_high, p_value=r.p_value, n=r.n)
+                else:
+                    row["status"] = "not run: no finite estimate (no variation in the data?)"
+        if row["status"] != RAN:
+            log.info("%s %s", h.id, row["status"])
+        rows.append(row)
+    table = pd.DataFrame(rows).astype({"n": "Int64"})
+    ran = table["status"].eq(RAN).to_numpy()
+    table["p_holm"] = table["p_bh"] = np.nan
+    if ran.any():
+        table.loc[ran, "p_holm"] = multipletests(table.loc[ran, "p_value"], alpha=ALPHA, method="holm")[1]
+        table.loc[ran, "p_bh"] = multipletests(table.loc[ran, "p_value"], alpha=ALPHA, method="fdr_bh")[1]
     # the effect is the estimate minus the null value (H1 is a level compared with a benchmark)
-    table["supported"] = [is_supported(d, e - nv, p) for d, e, nv, p in
-                          zip(table["direction"], table["estimate"], table["null_value"], table["p_holm"], strict=True)]
+    table["supported"] = pd.array([is_supported(d, e - nv, p) if r else pd.NA for r, d, e, nv, p in
+                                   zip(ran, table["direction"], table["estimate"], table["null_value"],
+                                       table["p_holm"], strict=True)], dtype="boolean")
     return table[COLUMNS]
 
 

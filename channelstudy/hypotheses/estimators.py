@@ -26,14 +26,17 @@ from channelstudy.vocabulary import CREDIT_TYPES, J62_TYPES, SOUTH
 __all__ = [
     "ALPHA",
     "BOOTSTRAP_REPS",
+    "MIN_N",
     "SEED",
     "BootstrapMean",
     "Estimate",
     "Estimator",
     "ProportionDifference",
+    "Requirements",
     "WeightedOLS",
     "bootstrap_mean",
     "proportion_difference",
+    "unmet",
     "wls_term",
 ]
 
@@ -43,6 +46,94 @@ SEED = 20240611
 
 QUERY_NAMES: dict[str, Any] = {"CREDIT_TYPES": CREDIT_TYPES, "J62_TYPES": J62_TYPES, "SOUTH": SOUTH}
 """Names a ``where`` expression may use with ``@`` (e.g. ``partner_type in @CREDIT_TYPES``)."""
+
+MIN_N = 30
+"""Fewest usable observations an estimator runs on (its ``min_n`` default)."""
+
+SOURCE_OF_TABLE: dict[str, str] = {"survey": "survey", "pipeline": "pipeline", "firms": "directory"}
+"""The source kind (``sources.yml``) whose rows fill each table of the study data."""
+
+FED_BY: dict[str, str] = {
+    "isv": "partner types", "credit": "partner types", "south": "comune or province", "log_emp": "employees",
+    "t": "wave", "log_support_ratio": "vendor_support_eur and revenue_eur", "formal": "formal_solutions",
+}
+"""Derived study variables and the canonical fields they are computed from (for ``needs ...``)."""
+
+GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "isv": (("isv == 1", "no ISVs among respondents"),
+            ("isv == 0", "no partners other than ISVs among respondents")),
+    "credit": (("credit == 1", "no resellers or distributors among respondents"),
+               ("credit == 0", "no partners other than resellers and distributors among respondents")),
+    "formal": (("formal == 1", "no respondent with formal solutions"),
+               ("formal == 0", "no respondent without formal solutions")),
+    "t": (("t > 0", "needs more than one survey wave"),),
+}
+"""Groups a tested variable compares: each must have usable rows (query, status when it has none)."""
+
+SUBSETS: dict[str, str] = {
+    "isv == 1": "ISVs among respondents",
+    "credit == 1": "resellers or distributors among respondents",
+    "partner_type == 'system_integrator'": "system integrators among respondents",
+    "partner_type in ('isv', 'reseller')": "ISVs or resellers among respondents",
+    "classified_type in @J62_TYPES and in_directory": "J62-like partners (SI, ISV, MSP) in a directory source",
+}
+"""Plain words for the rows a ``where`` selects (status ``no <words>`` when it selects none)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Requirements:
+    """What an estimator needs before it can run: a table, columns with values, rows, groups, n.
+
+    Derived from the estimator's declaration (its table, formula or columns, ``where``, tested
+    term and ``min_n``); :func:`unmet` applies the same rule to all of them.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    where: str | None = None
+    groups: tuple[tuple[str, str], ...] = ()
+    min_n: int = MIN_N
+
+
+def unmet(requirements: Requirements, data: Any) -> str | None:
+    """Why the data cannot support an estimator (``None`` when it can): the one rule of the catalogue.
+
+    In order: the table must have rows (else ``needs a <kind> source``), each column some value
+    (``needs <field>``), ``where`` must select rows (``no <rows>``), each group must have usable rows,
+    and at least ``min_n`` rows must have every column.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> survey = pd.DataFrame({"firm_id": ["a", "b", "c"], "y": [1.0, 2.0, None], "isv": [1.0, 0.0, 0.0]})
+    >>> data = SimpleNamespace(survey=survey)
+    >>> unmet(WeightedOLS(formula="y ~ isv", term="isv").requirements, data)
+    'fewer than 30 observations'
+    >>> unmet(WeightedOLS(formula="y ~ isv", term="isv", min_n=2).requirements, data) is None
+    True
+    >>> unmet(WeightedOLS(formula="z ~ isv", term="isv").requirements, data)
+    'needs z'
+    >>> unmet(WeightedOLS(formula="y ~ isv", term="isv").requirements, SimpleNamespace(survey=survey.iloc[:0]))
+    'needs a survey source'
+    >>> unmet(WeightedOLS(formula="y ~ isv", term="isv").requirements, SimpleNamespace(survey=survey.iloc[1:]))
+    'no ISVs among respondents'
+    """
+    table = getattr(data, requirements.table)
+    if table.empty:
+        return f"needs a {SOURCE_OF_TABLE.get(requirements.table, requirements.table)} source"
+    absent = [c for c in requirements.columns if c not in table.columns or table[c].isna().all()]
+    if absent:
+        return "needs " + ", ".join(dict.fromkeys(FED_BY.get(c, c) for c in absent))
+    rows = _rows(table, requirements.where)
+    if rows.empty:
+        return "no " + SUBSETS.get(str(requirements.where), f"rows where {requirements.where}")
+    rows = rows.dropna(subset=list(requirements.columns))
+    for query, status in requirements.groups:
+        if rows.query(query, local_dict=QUERY_NAMES).empty:
+            return status
+    if len(rows) < requirements.min_n:
+        return f"fewer than {requirements.min_n} observations"
+    return None
 
 
 @dataclass(frozen=True)
@@ -66,6 +157,9 @@ class Estimator(Protocol):
     label: str
     weighted: bool
 
+    @property
+    def requirements(self) -> Requirements: ...
+
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate: ...
 
 
@@ -75,10 +169,15 @@ def _rows(table: pd.DataFrame, where: str | None) -> pd.DataFrame:
 
 # --- the computations -------------------------------------------------------------------------
 
+def formula_variables(formula: str) -> list[str]:
+    """The variables of a patsy formula of sums and products (``y ~ a * b + c`` -> ``[y, a, b, c]``)."""
+    return [v.strip() for v in formula.replace("~", "+").replace("*", "+").split("+")]
+
+
 def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = True,
              null_value: float = 0.0) -> Estimate:
     """Coefficient ``term`` of a (weighted) least-squares fit with firm-clustered standard errors."""
-    variables = [v.strip() for v in formula.replace("~", "+").replace("*", "+").split("+")]
+    variables = formula_variables(formula)
     cols = list(dict.fromkeys([v for v in variables if v in data.columns] + ["firm_id"]
                               + (["weight"] if weighted else [])))
     d = data[cols].astype({c: float for c in cols if c != "firm_id"}).dropna()
@@ -140,11 +239,19 @@ class WeightedOLS:
     term: str
     where: str | None = None
     weighted: bool = True
+    min_n: int = MIN_N
 
     @property
     def label(self) -> str:
         kind = "WLS with calibrated survey weights" if self.weighted else "OLS"
         return f"{kind}, SE clustered by firm"
+
+    @property
+    def requirements(self) -> Requirements:
+        """The formula's variables with values; both groups of each tested indicator (:data:`GROUPS`)."""
+        groups = tuple(g for v in self.term.split(":") for g in GROUPS.get(v, ()))
+        return Requirements(table="survey", columns=tuple(dict.fromkeys(formula_variables(self.formula))),
+                            where=self.where, groups=groups, min_n=self.min_n)
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         return wls_term(_rows(data.survey, self.where), self.formula, self.term, weighted=self.weighted,
@@ -161,10 +268,15 @@ class BootstrapMean:
     reps: int = BOOTSTRAP_REPS
     seed: int = SEED
     weighted: bool = False
+    min_n: int = MIN_N
 
     @property
     def label(self) -> str:
         return f"mean with percentile bootstrap CI ({self.reps} reps)"
+
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(table=self.table, columns=(self.column,), where=self.where, min_n=self.min_n)
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         rows = _rows(getattr(data, self.table), self.where)
@@ -182,10 +294,19 @@ class ProportionDifference:
     b: str
     unit: str | None = None
     weighted: bool = False
+    min_n: int = MIN_N
 
     @property
     def label(self) -> str:
         return "difference of proportions, Wald CI"
+
+    @property
+    def requirements(self) -> Requirements:
+        """The outcome, group and unit columns; rows in both groups ``a`` and ``b``."""
+        column = self.outcome.partition("==")[0].strip()
+        groups = tuple((f"{self.group} == {g!r}", f"no {g} items in the {self.table}") for g in (self.a, self.b))
+        return Requirements(table=self.table, columns=tuple(dict.fromkeys(
+            c for c in (column, self.group, self.unit) if c is not None)), groups=groups, min_n=self.min_n)
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         rows = getattr(data, self.table)

@@ -50,6 +50,9 @@ class CatalogueReport:
         print(f"{hid}: {r['claim']}")
         print(f"  outcome {r['outcome']} | predictor {r['predictors']} | controls {r['controls']}")
         print(f"  estimator: {r['estimator']}")
+        if r.get("status", "ran") != "ran":
+            print(f"  {r['status']}")
+            return
         print(
             f"  estimate {r['estimate']:.4g}  95% CI [{r['ci_low']:.4g}, {r['ci_high']:.4g}]  "
             f"(null {r['null_value']:g}, expected direction {r['direction']})"

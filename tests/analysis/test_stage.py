@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,40 @@ def test_missing_build_outputs_are_a_clear_error(tmp_path: Path) -> None:
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="n_components_range"):
         AnalyzeConfig(n_components_range=(5, 2))
+
+
+def test_every_step_ran_on_the_default_world(analyzed_world) -> None:
+    _, analyzed, result = analyzed_world
+    assert result.report["stages"] == {"partner_typing": "ran", "weights": "ran", "clustering": "ran"}
+    assert result.weights["weight"].notna().mean() > 0.95
+
+
+def _tiny(n_frame: dict[tuple[str, str], int], respondents: list[tuple[str, str]]):
+    """A frame with ``n_frame`` firms per (size class, macro-area) and respondents in the given cells."""
+    rows = [(s, a) for (s, a), k in n_frame.items() for _ in range(k)]
+    firms = pd.DataFrame({"firm_id": [f"F{i}" for i in range(len(rows))] + [f"R{i}" for i in range(len(respondents))],
+                          "size_class": [s for s, _ in rows] + [s for s, _ in respondents],
+                          "macro_area": [a for _, a in rows] + [a for _, a in respondents]})
+    segments = pd.DataFrame({"firm_id": firms["firm_id"], "partner_type": "isv"})
+    survey = pd.DataFrame({"firm_id": [f"R{i}" for i in range(len(respondents))], "wave": 2024, "source": "s",
+                           "record_id": [str(i) for i in range(len(respondents))]})
+    listed = firms.iloc[:len(rows)].assign(partner_type="isv")
+    return survey, firms, segments, listed
+
+
+def test_weights_fall_back_to_unweighted_when_raking_cannot_run() -> None:
+    from channelstudy.analysis import weigh
+
+    config = AnalyzeConfig(raking=replace(AnalyzeConfig().raking, min_cell=1))
+    survey, firms, segments, listed = _tiny({("micro", "Nord-Ovest"): 30, ("small", "Sud"): 20},
+                                            [("micro", "Nord-Ovest")] * 3 + [("small", "Sud")] * 2)
+    weights, report, _, status = weigh(survey, firms, segments, listed, config)
+    assert status == "ran" and weights["weight"].sum() == pytest.approx(50)
+    # respondents in a cell the frame lacks: raking is impossible, the survey stays unweighted
+    survey, firms, segments, listed = _tiny({("micro", "Nord-Ovest"): 30},
+                                            [("micro", "Nord-Ovest")] * 3 + [("large", "Isole")] * 2)
+    weights, report, _, status = weigh(survey, firms, segments, listed, config)
+    assert status.startswith("not run: raking failed"), status
+    assert weights["weight"].isna().all() and report.empty
+    weights, _, _, status = weigh(survey, firms, segments, listed.iloc[:0], config)
+    assert status.startswith("not run: no directory frame") and weights["weight"].isna().all()

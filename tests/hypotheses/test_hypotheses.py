@@ -72,15 +72,16 @@ def test_adjusted_p_values_and_supported_rule() -> None:
     survey = pd.DataFrame({"firm_id": np.arange(n).astype(str), "weight": 1.0, "wave": 2021, "t": 0.0,
                            "partner_type": rng.choice(["isv", "reseller", "system_integrator"], n)})
     for col in ("att_portal_easy", "dso_days", "rd_share", "log_support_ratio", "main_platform_share", "intl_share",
-                "win_rate", "isv_solution_share", "cloud_share", "log_emp", "formal"):
+                "win_rate", "isv_solution_share", "cloud_share", "log_emp"):
         survey[col] = rng.normal(size=n)
-    survey = survey.assign(credit=rng.integers(0, 2, n).astype(float), south=rng.integers(0, 2, n).astype(float),
+    survey = survey.assign(formal=rng.integers(0, 2, n).astype(float), credit=rng.integers(0, 2, n).astype(float), south=rng.integers(0, 2, n).astype(float),
                            isv=(survey["partner_type"] == "isv").astype(float), t=rng.integers(0, 4, n).astype(float))
     firms = pd.DataFrame({"classified_type": "isv", "employees": rng.lognormal(1, 1, n), "in_directory": True})
     pipeline = pd.DataFrame({"deal_id": np.arange(n).astype(str), "relationship": ["channel", "alliance"] * (n // 2),
                              "record_type": rng.choice(["lead", "opportunity"], n)})
     table = run_catalogue(StudyData(survey=survey, firms=firms, pipeline=pipeline))
     assert table.columns.tolist() == COLUMNS
+    assert table["status"].eq("ran").all()
     assert (table["p_holm"] >= table["p_value"] - 1e-15).all()
     assert (table["p_bh"] <= table["p_holm"] + 1e-15).all()
     expected_holm = np.minimum(1, np.maximum.accumulate(np.sort(table["p_value"]) * (10 - np.arange(10))))
