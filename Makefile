@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data golden
+.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data golden bench
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -75,6 +75,10 @@ test: $(STAMP) $(PROCESSED)/segments.parquet ## all tests: lint, unit tests, not
 
 test-fast: $(STAMP) ## unit tests only, without the slow ones
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
+
+bench: $(STAMP) ## register-scale benchmarks: build stages and peak memory at 15k/150k/1.5M firms, linkage vs splink (slow; not in `make test`)
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[bench]"
+	$(BIN)/python benchmarks/bench_scale.py
 
 golden: $(STAMP) ## record the default world's output hashes (after an intended output change; say why in the commit)
 	$(BIN)/python notebooks/test_golden_outputs.py --update

@@ -92,9 +92,13 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from channelstudy.build import BuildConfig
+    from channelstudy.build.link import LinkConfig
     from channelstudy.pipeline import run_build
 
-    result = run_build(args.raw, args.out, progress=not args.quiet)
+    config = BuildConfig() if args.max_block_names is None else BuildConfig(
+        link=LinkConfig(max_block_names=args.max_block_names))
+    result = run_build(args.raw, args.out, config=config, progress=not args.quiet)
     report = result.report
     log.info("built %d firms from %d rows (%d used, %d rejected) -> %s", report["firms_resolved"],
              report["rows_read"], report["rows_used"], report["rows_rejected"], result.out_dir)
@@ -114,6 +118,9 @@ def add_build(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--raw", default="data/raw", help="folder with sources.yml (default: data/raw)")
     p.add_argument("--out", default="data/processed", help="output folder (default: data/processed)")
+    p.add_argument("--max-block-names", type=_positive_int, default=None,
+                   help="largest number of distinct names compared all-against-all in one linkage block; larger "
+                        "blocks are split by name prefix/suffix (default: the linker's, 5000)")
     p.set_defaults(func=cmd_build)
 
 
