@@ -165,6 +165,7 @@ def show(text: str):
 def prose_numbers(text: str) -> list[tuple[str, float]]:
     """Result numbers in Markdown ``text``, as (token, value), after the exemptions of the rule."""
     text = _DOTTED_CODE.sub(" ", _CODE_SPAN.sub(" ", text))
+    text = re.sub(r"(?<=\d)[-–](?=\d)", " – ", text)  # a range 0.105-0.149 is two numbers
     found = []
     for match in _NUMBER.finditer(text):
         token = match.group(0).replace("−", "-")
