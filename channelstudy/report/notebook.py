@@ -19,7 +19,17 @@ from channelstudy.catalog.paths import truth_dir
 from channelstudy.report.figures import plot_effects, save_figure
 from channelstudy.report.readings import ran
 
-__all__ = ["CatalogueReport", "estimate_line", "estimate_or_note", "fmt_p", "load_truth", "robustness", "use_folders"]
+__all__ = ["CatalogueReport", "estimate_line", "estimate_or_note", "fmt_p", "load_truth", "persons", "robustness",
+           "use_folders"]
+
+
+def persons(value) -> str:
+    """Persons employed for print; a firm whose size no source gives (a JV parent may lack it) is unknown.
+
+    >>> persons(1769.0), persons(pd.NA), persons(float("nan"))
+    ('1,769 persons', 'persons employed unknown', 'persons employed unknown')
+    """
+    return "persons employed unknown" if pd.isna(value) else f"{float(value):,.0f} persons"
 
 _FOLDER_VARIABLES = {"raw": "CHANNELSTUDY_RAW", "processed": "CHANNELSTUDY_PROCESSED", "tables": "CHANNELSTUDY_TABLES",
                      "figures": "CHANNELSTUDY_FIGURES", "truth": "CHANNELSTUDY_TRUTH",

@@ -8,7 +8,8 @@ same way in every notebook.
 ``prose_numbers`` and ``drift`` implement the drift rule: every result number in a notebook's prose
 (Markdown cells and rendered Markdown outputs) must equal, at its printed precision, a number printed by
 a code cell of the same section (a section starts at a level-1 or level-2 heading); a share may be
-written as a percentage and the other way round. Exempt by rule, not by a list per notebook:
+written as a percentage and the other way round, and a size without its sign (prose says *lower by*).
+Exempt by rule, not by a list per notebook:
 
 * text in code spans (`` `...` ``: codes such as ATECO ``62.01``) and numbers glued to letters
   (identifiers and codes: H4, J62, PC1, 2-D), and dotted codes with two or more dots (``72.19.09``);
@@ -205,8 +206,8 @@ def number_matches(token: str, values: Iterable[float], *, printed: Iterable[str
     printed = list(printed) if printed is not None else [None] * len(values)
     for y, y_token in zip(values, printed, strict=True):
         y_tol = _half_unit(y_token) if y_token and ("." in y_token or "e" in y_token) else 0.0
-        for scale in (1.0, 100.0, 0.01):
-            if abs(x - y * scale) <= tol + y_tol * scale + 1e-12 * max(1.0, abs(x)):
+        for scale in (1.0, 100.0, 0.01):  # the sign is in the words (higher / lower), so sizes are compared
+            if abs(abs(x) - abs(y) * scale) <= tol + y_tol * scale + 1e-12 * max(1.0, abs(x)):
                 return True
     return False
 
