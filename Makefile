@@ -54,15 +54,34 @@ analyze: $(PROCESSED)/segments.parquet ## segments, survey weights, business-mod
 validate: $(STAMP) ## method validation over 50 seeds (slow; not part of `make test`)
 	$(CS) validate --seeds 50 --workers 2 --tables reports/tables
 
+# Notebooks run through papermill (channelstudy.report.render): executed copies in reports/notebooks/,
+# HTML in reports/html/ (generated readings shown without their code), then reports/index.html.
+RENDER := $(BIN)/python -m channelstudy.report.render
+
 reports/html/%.html: notebooks/%.ipynb $(PROCESSED)/segments.parquet | $(STAMP)
 	@mkdir -p reports/html reports/figures
-	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.kernel_name=channelstudy \
-		--ExecutePreprocessor.timeout=600 --output-dir reports/html $<
+	$(RENDER) --out reports $<
 
 notebooks: $(HTML) ## execute every notebook: figures -> reports/figures, HTML -> reports/html
 
-report: notebooks ## the main job end to end: simulate -> build -> analyze -> notebooks -> reports/
-	@echo "report: figures in reports/figures/, notebooks rendered in reports/html/"
+ifeq ($(RAW),data/raw)
+report: notebooks ## the main job end to end (RAW=folder: on your own raw folder, into reports/runs/NAME)
+	$(RENDER) --out reports --index-only
+	@echo "report: reports/index.html (figures in reports/figures/, notebooks in reports/html/)"
+else
+# your own data: RAW=folder with a sources.yml; nothing is written into RAW or data/.
+# OUT (default reports/runs/<folder name>) receives processed/, tables/, figures/, notebooks/, html/, index.html.
+# RAW_TRUTH=folder: the simulator's truth of a simulated RAW (enables the planted-truth sections).
+OUT ?= reports/runs/$(notdir $(abspath $(RAW)))
+RAW_TRUTH ?=
+report: $(STAMP) ## the main job end to end (RAW=folder: on your own raw folder, into reports/runs/NAME)
+	@test -f "$(RAW)/sources.yml" || { echo "error: $(RAW)/sources.yml not found: describe your files in a sources.yml (README, 'Your own data')"; exit 2; }
+	$(CS) build --raw "$(RAW)" --out "$(OUT)/processed"
+	$(CS) analyze --processed "$(OUT)/processed" --tables "$(OUT)/tables"
+	$(RENDER) --out "$(OUT)" --raw "$(RAW)" --processed "$(OUT)/processed" --tables "$(OUT)/tables" \
+		--figures "$(OUT)/figures" $(if $(RAW_TRUTH),--truth "$(RAW_TRUTH)",--truth "$(OUT)/no-truth")
+	@echo "report: $(OUT)/index.html"
+endif
 
 lint: $(STAMP) ## ruff
 	$(BIN)/ruff check channelstudy tests
@@ -88,7 +107,8 @@ lab: $(STAMP) $(PROCESSED)/segments.parquet ## open JupyterLab with the `channel
 
 clean: ## remove reports and processed data (keeps data/raw and .venv)
 	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/*.json $(PROCESSED)/*.csv $(PROCESSED)/CODEBOOK.md \
-		reports/html/*.html reports/figures/*.png reports/figures/*.svg
+		reports/html/*.html reports/figures/*.png reports/figures/*.svg reports/figures/*.pdf \
+		reports/figures/*.json reports/figures/FIGURES.md reports/notebooks/*.ipynb reports/index.html
 	find reports/tables -name '*.csv' ! -name 'method_validation*' -delete
 	rm -rf $(INTERIM)/real
 

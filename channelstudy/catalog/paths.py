@@ -2,7 +2,10 @@
 
 ``project_root()`` walks up from the current directory to the folder holding ``pyproject.toml``
 and ``data/``, so notebooks (run from ``notebooks/``) and scripts (run from the root) agree.
-Set ``CHANNELSTUDY_ROOT`` to point elsewhere.
+Set ``CHANNELSTUDY_ROOT`` to point elsewhere. A report rendered on other data (``make report RAW=...``)
+points single folders elsewhere with ``CHANNELSTUDY_RAW``, ``CHANNELSTUDY_PROCESSED``, ``CHANNELSTUDY_TABLES``,
+``CHANNELSTUDY_FIGURES`` and ``CHANNELSTUDY_TRUTH`` (notebooks set them from their papermill parameters
+through ``channelstudy.report.notebook.use_folders``).
 """
 
 from __future__ import annotations
@@ -23,8 +26,13 @@ def project_root(start: Path | None = None) -> Path:
     raise FileNotFoundError(f"no channelstudy project (pyproject.toml + data/) above {here}; set CHANNELSTUDY_ROOT")
 
 
+def _override(variable: str, default: Path) -> Path:
+    value = os.environ.get(variable)
+    return Path(value).resolve() if value else default
+
+
 def raw_dir() -> Path:
-    return project_root() / "data" / "raw"
+    return _override("CHANNELSTUDY_RAW", project_root() / "data" / "raw")
 
 
 def interim_dir() -> Path:
@@ -32,11 +40,11 @@ def interim_dir() -> Path:
 
 
 def truth_dir() -> Path:
-    return interim_dir() / "truth"
+    return _override("CHANNELSTUDY_TRUTH", interim_dir() / "truth")
 
 
 def processed_dir() -> Path:
-    return project_root() / "data" / "processed"
+    return _override("CHANNELSTUDY_PROCESSED", project_root() / "data" / "processed")
 
 
 def external_dir() -> Path:
@@ -44,11 +52,11 @@ def external_dir() -> Path:
 
 
 def figures_dir() -> Path:
-    return project_root() / "reports" / "figures"
+    return _override("CHANNELSTUDY_FIGURES", project_root() / "reports" / "figures")
 
 
 def tables_dir() -> Path:
-    return project_root() / "reports" / "tables"
+    return _override("CHANNELSTUDY_TABLES", project_root() / "reports" / "tables")
 
 
 def realdata_dir() -> Path | None:

@@ -1,11 +1,16 @@
 """Figures for papers: one style, deterministic files.
 
-``save_figure`` writes PNG and SVG with no dates or software versions in their metadata and a
-fixed ``svg.hashsalt``, so the same data give byte-identical files.
+``save_figure`` writes PNG, SVG and PDF (vector) with no dates or software versions in their metadata
+and a fixed ``svg.hashsalt``, so the same data give byte-identical files, and a small JSON record beside
+them (caption, provenance, layout) from which the report's figure catalogue is built.
+
+Paper layouts: a one-column figure is ``ONE_COLUMN`` inches wide, a two-column one ``TWO_COLUMN``
+(``paper_size``); every figure is classified by its width in the catalogue.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,6 +20,9 @@ import matplotlib.pyplot as plt
 from channelstudy.catalog.paths import figures_dir
 
 PALETTE = "colorblind"
+#: widths in inches of a one-column and a two-column figure (A4 / letter journals)
+ONE_COLUMN, TWO_COLUMN = 3.5, 7.2
+FORMATS = ("png", "svg", "pdf")
 _METADATA = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
@@ -41,9 +49,44 @@ def set_style() -> None:
     )
 
 
+def paper_size(layout: str = "one", aspect: float = 0.62) -> tuple[float, float]:
+    """(width, height) in inches of a figure for a ``"one"``- or ``"two"``-column layout.
+
+    >>> paper_size("one"), paper_size("two", 0.5)
+    ((3.5, 2.17), (7.2, 3.6))
+    """
+    if layout not in ("one", "two"):
+        raise ValueError(f"layout must be 'one' or 'two', got {layout!r}")
+    width = ONE_COLUMN if layout == "one" else TWO_COLUMN
+    return width, round(width * aspect, 2)
+
+
+def layout_of(width: float) -> str:
+    """The paper layout a figure of ``width`` inches fits: one column, two columns, or wider.
+
+    >>> layout_of(3.4), layout_of(7.0), layout_of(12)
+    ('one-column', 'two-column', 'wider than two columns (scaled down)')
+    """
+    if width <= ONE_COLUMN + 1e-9:
+        return "one-column"
+    return "two-column" if width <= TWO_COLUMN + 1e-9 else "wider than two columns (scaled down)"
+
+
+def _caption(fig: plt.Figure) -> str:
+    """The figure's own title: its suptitle, else the titles of its axes."""
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        return fig._suptitle.get_text()
+    return "; ".join(t for t in (ax.get_title() for ax in fig.axes) if t)
+
+
 def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
-                formats: Iterable[str] = ("png", "svg")) -> list[Path]:
-    """Save ``fig`` as ``<folder>/<name>.<fmt>`` for each format, deterministically.
+                formats: Iterable[str] = FORMATS, caption: str | None = None,
+                source: str | None = None) -> list[Path]:
+    """Save ``fig`` as ``<folder>/<name>.<fmt>`` for each format, deterministically, with a record.
+
+    ``<folder>/<name>.json`` records the caption (default: the figure's titles), the data source
+    (``source``, e.g. ``"real: Eurostat isoc_cicce_use"``; None: the study data the notebook ran on),
+    the size and paper layout, and the files.
 
     Parameters
     ----------
@@ -53,7 +96,9 @@ def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
     folder : Path, optional
         Default ``reports/figures`` of the project.
     formats : iterable of str
-        Any of ``png``, ``svg``, ``pdf``.
+        Any of ``png``, ``svg``, ``pdf`` (default all three).
+    caption : str, optional
+    source : str, optional
     """
     folder = Path(folder) if folder is not None else figures_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,6 +110,11 @@ def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
             path = folder / f"{name}.{fmt}"
             fig.savefig(path, format=fmt, metadata=_METADATA[fmt])
             paths.append(path)
+    width, height = (float(v) for v in fig.get_size_inches())
+    record = {"name": name, "caption": caption or _caption(fig) or name, "source": source,
+              "width_in": round(width, 2), "height_in": round(height, 2), "layout": layout_of(width),
+              "files": [p.name for p in paths]}
+    (folder / f"{name}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return paths
 
 

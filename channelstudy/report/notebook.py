@@ -6,14 +6,54 @@
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
+from channelstudy.catalog.paths import truth_dir
 from channelstudy.report.figures import plot_effects, save_figure
+from channelstudy.report.readings import ran
 
-__all__ = ["CatalogueReport", "estimate_line", "fmt_p"]
+__all__ = ["CatalogueReport", "estimate_line", "estimate_or_note", "fmt_p", "load_truth", "persons", "robustness",
+           "use_folders"]
+
+
+def persons(value) -> str:
+    """Persons employed for print; a firm whose size no source gives (a JV parent may lack it) is unknown.
+
+    >>> persons(1769.0), persons(pd.NA), persons(float("nan"))
+    ('1,769 persons', 'persons employed unknown', 'persons employed unknown')
+    """
+    return "persons employed unknown" if pd.isna(value) else f"{float(value):,.0f} persons"
+
+_FOLDER_VARIABLES = {"raw": "CHANNELSTUDY_RAW", "processed": "CHANNELSTUDY_PROCESSED", "tables": "CHANNELSTUDY_TABLES",
+                     "figures": "CHANNELSTUDY_FIGURES", "truth": "CHANNELSTUDY_TRUTH",
+                     "realdata": "CHANNELSTUDY_REALDATA"}
+
+
+def use_folders(**folders: str | os.PathLike | None) -> None:
+    """Point this kernel's project folders at a notebook's papermill parameters (None: keep the default).
+
+    Keys: ``raw``, ``processed``, ``tables``, ``figures``, ``truth``, ``realdata``.
+
+    >>> use_folders(processed=None)  # nothing changes
+    """
+    for key, value in folders.items():
+        if key not in _FOLDER_VARIABLES:
+            raise ValueError(f"unknown folder {key!r}; use one of {sorted(_FOLDER_VARIABLES)}")
+        if value is not None:
+            os.environ[_FOLDER_VARIABLES[key]] = str(Path(value).resolve())
+
+
+def load_truth() -> dict:
+    """The simulator's ``effects.json`` (seed, planted effects, config), or ``{}`` for real data."""
+    path = truth_dir() / "effects.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def fmt_p(p: float) -> str:
@@ -27,6 +67,41 @@ def estimate_line(label: str, est) -> str:
         f"{label}: {est.estimate:.4g} [{est.ci_low:.4g}, {est.ci_high:.4g}], p {fmt_p(est.p_value)}, "
         f"n {est.n:,}"
     )
+
+
+def robustness(specs: dict, fit) -> dict:
+    """Fit and print each specification; return label -> ``Estimate`` (None where it was not estimable).
+
+    ``specs`` maps a label to ``(data, formula, term)`` or ``(data, formula, term, options)``; ``fit`` is
+    the estimator (``wls_term``). Labels are padded to one width so the printed lines align.
+    """
+    width = max((len(label) for label in specs), default=0)
+    out = {}
+    for label, (data, formula, term, *options) in specs.items():
+        try:
+            est = fit(data, formula, term, **(options[0] if options else {}))
+        except (KeyError, ValueError, ZeroDivisionError, IndexError, np.linalg.LinAlgError):
+            est = None
+        out[label] = est if est is not None and est.n and np.isfinite(est.estimate) else None
+        print(estimate_line(label.ljust(width), est) if out[label] else f"{label.ljust(width)}: not estimable here")
+    return out
+
+
+def estimate_or_note(label: str, fit, *args, **kwargs) -> str:
+    """``estimate_line`` of ``fit(*args, **kwargs)``, or one line saying why it could not be estimated.
+
+    An empty group, a constant predictor or a missing column gives a note instead of an error.
+
+    >>> estimate_or_note("empty", lambda: 1 / 0)
+    'empty: not estimable here (ZeroDivisionError)'
+    """
+    try:
+        est = fit(*args, **kwargs)
+    except (KeyError, ValueError, ZeroDivisionError, IndexError, np.linalg.LinAlgError) as error:
+        return f"{label}: not estimable here ({type(error).__name__})"
+    if not np.isfinite(est.estimate) or not est.n:
+        return f"{label}: not estimable here (no usable rows)"
+    return estimate_line(label, est)
 
 
 @dataclass
@@ -44,8 +119,16 @@ class CatalogueReport:
     catalogue: pd.DataFrame
     planted: dict
 
+    def ran(self, hid: str) -> bool:
+        """Whether hypothesis ``hid`` is in the catalogue and has results."""
+        return hid in self.catalogue.index and ran(self.catalogue.loc[hid])
+
     def show_row(self, hid: str) -> None:
-        """The catalogue row of one hypothesis, rounded for print."""
+        """The catalogue row of one hypothesis, rounded for print (one line when it did not run)."""
+        if not self.ran(hid):
+            status = self.catalogue.loc[hid].get("status", "") if hid in self.catalogue.index else "not in catalogue"
+            print(f"{hid}: no estimate ({status if isinstance(status, str) and status else 'not run'})")
+            return
         r = self.catalogue.loc[hid]
         print(f"{hid}: {r['claim']}")
         print(f"  outcome {r['outcome']} | predictor {r['predictors']} | controls {r['controls']}")
@@ -60,9 +143,18 @@ class CatalogueReport:
         print(f"  p {fmt_p(r['p_value'])}  p(Holm) {fmt_p(r['p_holm'])}  p(BH) {fmt_p(r['p_bh'])}")
         print(f"  n {int(r['n']):,}  weighted {bool(r['weighted'])}  supported {bool(r['supported'])}")
 
+    def covers_planted(self, hid: str) -> bool | None:
+        """Whether the 95 % CI of ``hid`` covers the planted value (None: nothing planted, or no estimate)."""
+        if not self.ran(hid) or hid not in self.planted:
+            return None
+        r = self.catalogue.loc[hid]
+        return bool(r["ci_low"] <= self.planted[hid]["planted"] <= r["ci_high"])
 
     def planted_vs_estimated(self, hid: str) -> None:
         """One line: the simulator's planted value against the catalogue estimate and its CI."""
+        if self.covers_planted(hid) is None:
+            print(f"{hid}: no planted value to compare (real data, or no estimate)")
+            return
         r, e = self.catalogue.loc[hid], self.planted[hid]
         covered = r["ci_low"] <= e["planted"] <= r["ci_high"]
         print(
@@ -71,9 +163,12 @@ class CatalogueReport:
         )
         print(f"  estimand: {e['estimand']}")
 
-    def effect_figure(self, hid: str, xlabel: str, name: str, *, tick_scale: float = 1.0) -> plt.Figure:
-        """Forest strip of one catalogue row (95 % CI) with the planted value marked."""
-        r, true_value = self.catalogue.loc[hid], self.planted[hid]["planted"]
+    def effect_figure(self, hid: str, xlabel: str, name: str, *, tick_scale: float = 1.0) -> plt.Figure | None:
+        """Forest strip of one catalogue row (95 % CI) with the planted value marked (None: no estimate)."""
+        if not self.ran(hid):
+            return None
+        r = self.catalogue.loc[hid]
+        true_value = self.planted[hid]["planted"] if hid in self.planted else r["estimate"]
         lo, hi = min(r["ci_low"], true_value), max(r["ci_high"], true_value)
         span = hi - lo
         null = r["null_value"]
@@ -84,17 +179,9 @@ class CatalogueReport:
             if text.get_text() == "p(Holm) 0":
                 text.set_text("p(Holm) < 1e-300")
             text.xy, text.xyann = (hi, 0), (10, 0)  # right of the CI and of the planted marker
-        ax.scatter(
-            [true_value],
-            [0],
-            marker="D",
-            s=60,
-            facecolors="none",
-            edgecolors="C3",
-            linewidths=1.8,
-            zorder=3,
-            label="planted (simulator)",
-        )
+        if hid in self.planted:
+            ax.scatter([true_value], [0], marker="D", s=60, facecolors="none", edgecolors="C3", linewidths=1.8,
+                       zorder=3, label="planted (simulator)")
         ax.plot([], [], "o", color="black", label="estimate, 95% CI")
         left, right = (min(lo, null) if show_null else lo), (max(hi, null) if show_null else hi)
         width = right - left
@@ -102,7 +189,8 @@ class CatalogueReport:
         if tick_scale != 1.0:
             ax.xaxis.set_major_formatter(lambda v, _: f"{v * tick_scale:.3g}")
         ax.set_xlabel(xlabel if show_null else f"{xlabel}; null {null:g} off scale")
-        ax.set_title(f"{hid}: estimated effect vs planted (simulated data)", fontsize=11)
+        title = "estimated effect vs planted (simulated data)" if hid in self.planted else "estimated effect"
+        ax.set_title(f"{hid}: {title}", fontsize=11)
         ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.15))
         save_figure(fig, name)
         return fig
