@@ -45,7 +45,14 @@ from channelstudy.build.config import KIND_PRIORITY, BuildConfig
 from channelstudy.build.firms import resolve_firms
 from channelstudy.build.identity import identities, link_identities, record_sources
 from channelstudy.build.records import CLEANERS, decode_fields, empty_kind_table
-from channelstudy.build.rejects import blank_rows, dedupe_first, dedupe_survey, empty_rejects, reject_rows
+from channelstudy.build.rejects import (
+    blank_rows,
+    dedupe_first,
+    dedupe_survey,
+    empty_rejects,
+    quarantined_rows,
+    reject_rows,
+)
 from channelstudy.build.report import build_report, cleaning_counts
 from channelstudy.build.statistics import clean_statistics
 from channelstudy.catalog import write_table
@@ -83,6 +90,8 @@ def read_all(manifest: Manifest, progress: bool = False) -> dict[str, pd.DataFra
         raw = read_source(spec)
         frame, decoded = decode_fields(raw, spec)
         frame.attrs = {**raw.attrs, "decoded": decoded}
+        for hint in raw.attrs.get("hints", ()):
+            log.warning(hint)
         frames[spec.name] = frame
         log.info("read %s: %d rows", spec.name, len(frame))
     return frames
@@ -112,6 +121,7 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
     manifest = load_manifest(raw)
     frames = read_all(manifest, progress)
     rejects = [blank_rows(frames[s.name], s.name, s.options.blank_reason) for s in record_sources(manifest)]
+    rejects += [quarantined_rows(frames[s.name], s.name) for s in record_sources(manifest)]
     ids = identities(frames, manifest, config)
     linked = link_identities(ids, config)
     rejects.append(linked.loc[linked["firm_id"].isna(), ["source", "record_id", "row_number"]]
