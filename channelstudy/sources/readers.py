@@ -205,7 +205,8 @@ def _decode_error(spec: SourceSpec, encoding: str, exc: UnicodeDecodeError) -> M
     if spec.format != "csv":
         return spec.error(f"{spec.path.name} is not valid UTF-8 ({spec.format} files must be): {where}")
     hint = encoding_hint(data, encoding)
-    return spec.error(f"{spec.path.name} is not valid {spec.encoding}: {where}{hint}", key="encoding")
+    key = "format" if "set format" in hint else "encoding"
+    return spec.error(f"{spec.path.name} is not valid {spec.encoding}: {where}{hint}", key=key)
 
 
 @contextmanager
