@@ -55,7 +55,7 @@ from channelstudy.build.rejects import (
 )
 from channelstudy.build.report import build_report, cleaning_counts
 from channelstudy.build.statistics import clean_statistics
-from channelstudy.catalog import write_table
+from channelstudy.catalog import write_tables
 from channelstudy.catalog.schemas import codebook_markdown, schema_for, typed
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.manifest import load_manifest
@@ -173,9 +173,9 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
 
 
 def write_outputs(out: Path, tables: dict[str, pd.DataFrame], report: dict) -> None:
-    """Every table, the build report and the codebook into ``out`` (each file written atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        write_table(name, table, out)
-    write_table("build_report", report, out)
-    write_table("codebook", codebook_markdown(REJECT_REASONS), out)
+    """Every table, the build report and the codebook into ``out``, as one step (:func:`write_tables`).
+
+    All files are written under temporary names first and renamed at the end, so a build killed
+    while writing leaves the previous outputs intact and readable.
+    """
+    write_tables({**tables, "build_report": report, "codebook": codebook_markdown(REJECT_REASONS)}, out)
