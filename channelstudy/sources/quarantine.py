@@ -25,7 +25,8 @@ What is quarantined (reason codes of :data:`channelstudy.vocabulary.REJECT_REASO
     or ``@SUM(A1)``): never a name or a value, and dangerous once exported back to a spreadsheet.
 
 Only mapped cells are checked for size, control characters and formulas (unmapped columns are
-not read into the build).  A row has one reason: the first found, in the order above.
+not read into the build), and not the personal fields (:data:`~channelstudy.vocabulary.PERSONAL_FIELDS`:
+read for accounting, dropped by the build; a broken e-mail must not cost the response).  A row has one reason: the first found, in the order above.
 
 The CSV structure check costs one pass of Python's C-level :mod:`csv` reader over the text; the
 table itself is still read by pandas unless a record is malformed, so well-formed files give the
@@ -45,6 +46,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pandas as pd
+
+from channelstudy.vocabulary import PERSONAL_FIELDS
 
 MAX_CELL_CHARS = 10_000
 """Longest mapped cell accepted, in characters; longer cells quarantine their row (``cell_too_long``)."""
@@ -205,8 +208,37 @@ def _split_lines(lines: list[str], delimiter: str, width: int) -> tuple[list[lis
 def _first_field_at(located: Mapping[str, int]) -> dict[int, str]:
     fields: dict[int, str] = {}
     for field, position in located.items():
-        fields.setdefault(position, field)
+        if field not in PERSONAL_FIELDS:  # read for accounting only, never written: no reason to reject a row
+            fields.setdefault(position, field)
     return fields
+
+
+_FORMULA_AT_LINE_START = re.compile(FORMULA.pattern.replace(r"^\s*", r"^[^\S\n]*"), re.MULTILINE)
+
+_CELL_TESTS = {
+    "cell_too_long": lambda value: len(value) > MAX_CELL_CHARS,
+    "control_character": lambda value: CONTROL_CHARACTERS.search(value) is not None,
+    "formula_cell": lambda value: FORMULA.match(value) is not None,
+}
+
+
+def _suspect_reasons(values: Sequence[str], joined: str) -> list[str]:
+    """Reasons some cell of ``values`` may have, from tests on the whole column at once (no false negatives).
+
+    A cell matching :data:`FORMULA` has its formula at the start of a line of the joined column
+    (after spaces only), so one multiline search finds every candidate.  ``joined`` is the cells
+    joined by line feeds.
+    """
+    if not len(values):
+        return []
+    suspects = []
+    if len(joined) > MAX_CELL_CHARS and max(map(len, values)) > MAX_CELL_CHARS:
+        suspects.append("cell_too_long")
+    if CONTROL_CHARACTERS.search(joined):
+        suspects.append("control_character")
+    if _FORMULA_AT_LINE_START.search(joined):
+        suspects.append("formula_cell")
+    return suspects
 
 
 def _cell_detail(reason: str, field: str, value: str) -> str:
@@ -243,16 +275,16 @@ def check_cells(table: pd.DataFrame, located: Mapping[str, int]) -> list[Quarant
     """
     found: dict[int, Quarantined] = {}
     for position, field in _first_field_at(located).items():
-        cells = table[position].astype("str")
-        hits = (
-            ("cell_too_long", cells.str.len().to_numpy() > MAX_CELL_CHARS),
-            ("control_character", cells.str.contains(CONTROL_CHARACTERS.pattern, regex=True).to_numpy(dtype=bool)),
-            ("formula_cell", cells.str.match(FORMULA.pattern).to_numpy(dtype=bool)),
-        )
-        for reason, rows in hits:
-            for i in rows.nonzero()[0]:
-                if i + 1 not in found:
-                    found[i + 1] = Quarantined(int(i) + 1, reason, _cell_detail(reason, field, cells.iat[i]))
+        values = table[position].to_numpy(dtype=object)
+        try:
+            joined = "\n".join(values)
+        except TypeError:  # a cell that is not text (readers give text; be safe)
+            values = [v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in values]
+            joined = "\n".join(values)
+        for reason in _suspect_reasons(values, joined):  # quick whole-column tests first: clean columns cost little
+            for i, value in enumerate(values):
+                if i + 1 not in found and _CELL_TESTS[reason](value):
+                    found[i + 1] = Quarantined(i + 1, reason, _cell_detail(reason, field, value))
     return [found[k] for k in sorted(found)]
 
 

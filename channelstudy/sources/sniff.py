@@ -39,6 +39,9 @@ _DECIMAL_EVIDENCE = {
     ".": re.compile(r"^\s*[-+]?(?:\d{1,3}(?:,\d{3})+\.\d+|\d+\.(?:\d{1,2}|\d{4,}))\s*%?\s*$"),
 }
 
+_DECIMAL_LINES = {mark: re.compile(pattern.pattern.replace(r"\s", r"[^\S\n]"), re.MULTILINE)
+                  for mark, pattern in _DECIMAL_EVIDENCE.items()}
+
 
 def delimiter_hint(spec: SourceSpec, read_header: Callable[[SourceSpec], list[str]]) -> str | None:
     """A delimiter that finds every mapped header of a CSV source, when the declared one does not.
@@ -128,15 +131,13 @@ def decimal_hints(spec: SourceSpec, frame: pd.DataFrame, sample: int = 5000) -> 
     numeric = [f.name for f in FIELDS[spec.kind] if f.dtype in NUMERIC_DTYPES and f.name in frame.columns]
     hints = []
     for name in numeric:
-        cells = frame[name]
-        cells = cells[cells != ""].head(sample)
-        if not len(cells):
+        cells = [v for v in frame[name].to_numpy(dtype=object)[: 4 * sample] if v][:sample]
+        joined = "\n".join(cells)
+        if other not in joined:  # quick: no cell even holds the other mark
             continue
-        theirs = int(cells.str.match(_DECIMAL_EVIDENCE[other].pattern).sum())
-        ours = int(cells.str.match(_DECIMAL_EVIDENCE[spec.decimal].pattern).sum())
-        if theirs and not ours:
-            example = cells[cells.str.match(_DECIMAL_EVIDENCE[other].pattern)].iat[0]
-            hints.append(f"source {spec.name!r}, field {name!r}: {theirs} numbers like {example!r} use "
-                         f"{other!r} as the decimal mark but the source declares decimal: {spec.decimal!r} "
+        theirs = _DECIMAL_LINES[other].findall(joined)
+        if theirs and not _DECIMAL_LINES[spec.decimal].search(joined):
+            hints.append(f"source {spec.name!r}, field {name!r}: {len(theirs)} numbers like {theirs[0].strip()!r} "
+                         f"use {other!r} as the decimal mark but the source declares decimal: {spec.decimal!r} "
                          f"(numbers like '1{other}234' would read as 1234): set decimal: {other!r}")
     return hints

@@ -162,3 +162,12 @@ def test_a_case_built_alone_gives_the_same_rejects(tmp_path: Path) -> None:
     assert rejects["detail"].tolist() == ["line 3: 2 fields, the header has 4", "line 4: 5 fields, the header has 4",
                                           "line 5: a quote opened in this line is never closed"]
     assert result.report["sources"]["bad"]["rows_read"] == 6 and result.report["sources"]["bad"]["balanced"]
+
+
+def test_personal_fields_are_not_checked(tmp_path: Path) -> None:
+    """A formula in a respondent's e-mail (dropped at build) does not cost the response."""
+    from channelstudy.sources.quarantine import check_cells
+
+    table = pd.DataFrame({0: ["Alfa SRL", "Beta SPA"], 1: ["=HYPERLINK(\"x\")", "a@b.it"]})
+    assert check_cells(table, {"name": 0, "respondent_email": 1}) == []
+    assert [q.reason for q in check_cells(table, {"name": 1})] == ["formula_cell"]
