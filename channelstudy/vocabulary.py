@@ -8,7 +8,7 @@ imports from the rest of the package.
 >>> SIZE_CLASSES
 ('micro', 'small', 'medium', 'large')
 >>> sorted(REJECT_REASONS)[:3]
-['blank_row', 'duplicate_pipeline_line', 'duplicate_response']
+['blank_row', 'cell_too_long', 'control_character']
 """
 
 from __future__ import annotations
