@@ -305,3 +305,27 @@ def quarantine(table: pd.DataFrame, located: Mapping[str, int]) -> list[Quaranti
     for q in [*table.attrs.get("quarantined", ()), *check_cells(table, located)]:
         found.setdefault(q.row_number, q)
     return [found[k] for k in sorted(found)]
+
+
+MOSTLY_MALFORMED = 0.5
+"""Share of quarantined rows above which the build warns that a setting, not the rows, is wrong."""
+
+
+def quarantine_hint(source: str, n_rows: int, quarantined: Sequence[Quarantined]) -> str | None:
+    """A warning when most rows of a source are quarantined: the delimiter or quoting is likely wrong.
+
+    Examples
+    --------
+    >>> bad = [Quarantined(i, "too_few_fields", "") for i in (1, 2, 3)]
+    >>> quarantine_hint("a", 4, bad)
+    "source 'a': 3 of 4 rows quarantined (too_few_fields 3): check the delimiter, quotechar and encoding"
+    >>> quarantine_hint("a", 10, bad) is None
+    True
+    """
+    if not n_rows or len(quarantined) <= MOSTLY_MALFORMED * n_rows:
+        return None
+    counts = collections.Counter(q.reason for q in quarantined)
+    reasons = ", ".join(f"{reason} {n}" for reason, n in sorted(counts.items()))
+    return (f"source {source!r}: {len(quarantined)} of {n_rows} rows quarantined ({reasons}): "
+            f"check the delimiter, quotechar and encoding")
+

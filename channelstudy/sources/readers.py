@@ -62,7 +62,13 @@ import pandas as pd
 
 from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
-from channelstudy.sources.quarantine import Quarantined, csv_well_formed, quarantine, quarantined_csv_table
+from channelstudy.sources.quarantine import (
+    Quarantined,
+    csv_well_formed,
+    quarantine,
+    quarantine_hint,
+    quarantined_csv_table,
+)
 from channelstudy.sources.sniff import decimal_hints, encoding_hint, locate_or_hint
 from channelstudy.sources.specs import Manifest, SourceSpec
 
@@ -631,8 +637,9 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
     positions = sorted(set(located.values()))
     with _reading(spec):
         table = _COLUMN_READERS[spec.format](spec, headers, positions)
-    frame = _canonical_frame(spec, located, table, quarantine(table, located))
-    hints = decimal_hints(spec, frame)
+    quarantined = quarantine(table, located)
+    frame = _canonical_frame(spec, located, table, quarantined)
+    hints = [h for h in (quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]
     if hints:
         frame.attrs["hints"] = hints
     return frame

@@ -60,6 +60,8 @@ CASES: dict[str, Fails | Rejects] = {
     "semicolon_inside_comma_file": Rejects({2: "too_few_fields"}, 3, r"^line 3: 1 fields"),
     "several_bad_rows": Rejects({2: "too_few_fields", 3: "too_many_fields", 4: "unterminated_quote"}, 3),
     "blank_lines_and_bad_row": Rejects({3: "too_few_fields"}, 3, r"^line 4:", other={"blank_row": 2}),
+    "mostly_malformed": Rejects({1: "too_few_fields", 2: "too_few_fields", 3: "too_few_fields"}, 1, r"fields",
+                                warning=r"3 of 4 rows quarantined \(too_few_fields 3\): check the delimiter"),
     "cell_too_long": Rejects({2: "cell_too_long"}, 3, r"^field 'name': a cell of 15000 characters \(limit 10000\)$"),
     "control_character_nul": Rejects({2: "control_character"}, 3, r"^field 'name': control character '\\x00'"),
     "control_character_escape": Rejects({2: "control_character"}, 3, r"^field 'comune': control character '\\x1b'"),
@@ -149,7 +151,7 @@ def test_case_quarantines_its_bad_rows_and_uses_the_rest(name: str, corpus_build
                                                         .to_dict(), **case.other}.items()))
     if case.warning:
         [warning] = source["warnings"]
-        assert re.search(case.warning, warning) and f"source {name!r}" in warning
+        assert re.search(case.warning, warning) and f"source {name!r}" in warning, warning
     else:
         assert "warnings" not in source
 

@@ -92,6 +92,7 @@ def main() -> None:
     csv_case("several_bad_rows",
              rows("X1,Delta Rete SRL\n", "X2,Epsilon SRL,,Bari,extra\n", 'X3,"Zeta SRL,,Lecce\n'))
     csv_case("blank_lines_and_bad_row", rows("\n", "X1,Delta Rete SRL\n", "\n"))
+    csv_case("mostly_malformed", HEADER + "".join(line.replace(",", ";", 2) for line in GOOD) + GOOD[0])
     csv_case("cell_too_long", rows(f"X1,{'Delta Rete SRL ' * 1000},03456789012,Napoli\n"))
     csv_case("control_character_nul", rows("X1,Delta\x00Rete SRL,03456789012,Napoli\n"))
     csv_case("control_character_escape", rows("X1,Delta Rete SRL,03456789012,Nap\x1boli\n"))
