@@ -91,6 +91,23 @@ class Quarantined:
             raise ValueError(f"row_number must be >= 1, got {self.row_number}")
 
 
+class QuarantinedRows(tuple):
+    """An immutable tuple of :class:`Quarantined`, kept in ``DataFrame.attrs`` by the readers.
+
+    pandas deep-copies ``attrs`` on every operation; this tuple is immutable, so its deep copy is
+    itself (a source with many bad rows does not slow every later step down).
+
+    >>> rows = QuarantinedRows([Quarantined(1, "too_few_fields", "line 2")])
+    >>> import copy; copy.deepcopy(rows) is rows
+    True
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict) -> QuarantinedRows:
+        return self
+
+
 # --- csv structure -----------------------------------------------------------------------------
 
 

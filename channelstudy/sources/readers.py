@@ -64,6 +64,7 @@ from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
 from channelstudy.sources.quarantine import (
     Quarantined,
+    QuarantinedRows,
     csv_well_formed,
     quarantine,
     quarantine_hint,
@@ -678,7 +679,7 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
     frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
     frame.attrs = {"rows_in_file": len(table)}
     if quarantined:
-        frame.attrs["quarantined"] = list(quarantined)
+        frame.attrs["quarantined"] = QuarantinedRows(quarantined)
     return frame
 
 
