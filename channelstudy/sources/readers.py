@@ -62,14 +62,7 @@ import pandas as pd
 
 from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
-from channelstudy.sources.quarantine import (
-    Quarantined,
-    QuarantinedRows,
-    csv_well_formed,
-    quarantine,
-    quarantine_hint,
-    quarantined_csv_table,
-)
+from channelstudy.sources import quarantine as qr
 from channelstudy.sources.sniff import decimal_hints, encoding_hint, locate_or_hint
 from channelstudy.sources.specs import Manifest, SourceSpec
 
@@ -280,8 +273,8 @@ def _csv_text(spec: SourceSpec) -> str:
 def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
     _check_not_utf8(spec)
     text = _csv_text(spec)
-    if not csv_well_formed(text, spec.delimiter, len(headers)):  # quarantine malformed records
-        return quarantined_csv_table(text, spec.delimiter, len(headers), positions)
+    if not qr.csv_well_formed(text, spec.delimiter, len(headers)):  # quarantine malformed records
+        return qr.quarantined_csv_table(text, spec.delimiter, len(headers), positions)
     with warnings.catch_warnings():
         # pandas only warns when the first data row is longer than the header, and drops data.
         warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -638,9 +631,9 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
     positions = sorted(set(located.values()))
     with _reading(spec):
         table = _COLUMN_READERS[spec.format](spec, headers, positions)
-    quarantined = quarantine(table, located)
+    quarantined = qr.quarantine(table, located)
     frame = _canonical_frame(spec, located, table, quarantined)
-    hints = [h for h in (quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]
+    hints = [h for h in (qr.quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]
     if hints:
         frame.attrs["hints"] = hints
     return frame
@@ -652,7 +645,7 @@ def _locate(spec: SourceSpec, headers: Sequence[str]) -> dict[str, int]:
 
 
 def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFrame,
-                     quarantined: Sequence[Quarantined] = ()) -> pd.DataFrame:
+                     quarantined: Sequence[qr.Quarantined] = ()) -> pd.DataFrame:
     """Name, order and type the picked columns; add source, row_number, record_id, constants.
 
     Quarantined rows are left out and listed in ``attrs["quarantined"]`` (when there are any).
@@ -679,7 +672,7 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
     frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
     frame.attrs = {"rows_in_file": len(table)}
     if quarantined:
-        frame.attrs["quarantined"] = QuarantinedRows(quarantined)
+        frame.attrs["quarantined"] = qr.QuarantinedRows(quarantined)
     return frame
 
 
