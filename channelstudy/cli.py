@@ -310,8 +310,35 @@ def add_fetch(sub: argparse._SubParsersAction) -> None:
     startups.set_defaults(func=cmd_fetch_startups)
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from channelstudy.report.privacy import scan
+
+    findings, n_files = scan(args.paths or None)
+    for finding in findings:
+        print(finding.line())
+    if findings:
+        kinds = sorted({f.kind for f in findings})
+        raise UserError(f"personal data found: {len(findings)} findings ({', '.join(kinds)}) in {n_files} files scanned")
+    log.info("no personal data found in %d files", n_files)
+    return 0
+
+
+def add_scan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "scan",
+        help="look for personal data (e-mails, phones, personal codici fiscali, personal columns) in outputs",
+        description=(
+            "Scan processed tables, reports and notebook outputs (default: data/processed, reports, notebooks) "
+            "for e-mail addresses, phone numbers, personal codici fiscali and the personal columns of the "
+            "survey exports. Prints one line per finding (masked) and fails if there is any."
+        ),
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to scan (default: the outputs)")
+    p.set_defaults(func=cmd_scan)
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_simulate, add_check, add_build, add_analyze,
-                                                                 add_validate, add_fetch]
+                                                                 add_validate, add_fetch, add_scan]
 """Functions that add one subcommand each; later stages append theirs."""
 
 

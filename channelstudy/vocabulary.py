@@ -8,7 +8,7 @@ imports from the rest of the package.
 >>> SIZE_CLASSES
 ('micro', 'small', 'medium', 'large')
 >>> sorted(REJECT_REASONS)[:3]
-['blank_row', 'duplicate_pipeline_line', 'duplicate_response']
+['blank_row', 'cell_too_long', 'control_character']
 """
 
 from __future__ import annotations
@@ -133,6 +133,13 @@ REJECT_REASONS: dict[str, str] = {
                   "no supplier to link (options.blank_reason of the source, e.g. ANAC).",
     "no_observations": "Statistics series whose every cell is ':' (not available) without a flag: "
                        "nothing to keep.",
+    "unterminated_quote": "CSV line opening a quote that is never closed (the line is set aside; "
+                          "reading resumes on the next line).",
+    "too_many_fields": "CSV record with more fields than the header.",
+    "too_few_fields": "CSV record with fewer fields than the header.",
+    "cell_too_long": "A mapped cell longer than channelstudy.sources.quarantine.MAX_CELL_CHARS (10,000) characters.",
+    "control_character": "A mapped cell holding a control character (binary data or a broken encoding).",
+    "formula_cell": "A mapped cell holding a spreadsheet formula (e.g. =HYPERLINK(...)), never a value.",
 }
 """Why a raw row is in ``rejects.parquet``: reason code -> what it means."""
 

@@ -45,10 +45,17 @@ from channelstudy.build.config import KIND_PRIORITY, BuildConfig
 from channelstudy.build.firms import resolve_firms
 from channelstudy.build.identity import identities, link_identities, record_sources
 from channelstudy.build.records import CLEANERS, decode_fields, empty_kind_table
-from channelstudy.build.rejects import blank_rows, dedupe_first, dedupe_survey, empty_rejects, reject_rows
+from channelstudy.build.rejects import (
+    blank_rows,
+    dedupe_first,
+    dedupe_survey,
+    empty_rejects,
+    quarantined_rows,
+    reject_rows,
+)
 from channelstudy.build.report import build_report, cleaning_counts
 from channelstudy.build.statistics import clean_statistics
-from channelstudy.catalog import write_table
+from channelstudy.catalog import write_tables
 from channelstudy.catalog.schemas import codebook_markdown, schema_for, typed
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.manifest import load_manifest
@@ -83,6 +90,8 @@ def read_all(manifest: Manifest, progress: bool = False) -> dict[str, pd.DataFra
         raw = read_source(spec)
         frame, decoded = decode_fields(raw, spec)
         frame.attrs = {**raw.attrs, "decoded": decoded}
+        for hint in raw.attrs.get("hints", ()):
+            log.warning(hint)
         frames[spec.name] = frame
         log.info("read %s: %d rows", spec.name, len(frame))
     return frames
@@ -112,6 +121,7 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
     manifest = load_manifest(raw)
     frames = read_all(manifest, progress)
     rejects = [blank_rows(frames[s.name], s.name, s.options.blank_reason) for s in record_sources(manifest)]
+    rejects += [quarantined_rows(frames[s.name], s.name) for s in record_sources(manifest)]
     ids = identities(frames, manifest, config)
     linked = link_identities(ids, config)
     rejects.append(linked.loc[linked["firm_id"].isna(), ["source", "record_id", "row_number"]]
@@ -163,9 +173,9 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
 
 
 def write_outputs(out: Path, tables: dict[str, pd.DataFrame], report: dict) -> None:
-    """Every table, the build report and the codebook into ``out`` (each file written atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        write_table(name, table, out)
-    write_table("build_report", report, out)
-    write_table("codebook", codebook_markdown(REJECT_REASONS), out)
+    """Every table, the build report and the codebook into ``out``, as one step (:func:`write_tables`).
+
+    All files are written under temporary names first and renamed at the end, so a build killed
+    while writing leaves the previous outputs intact and readable.
+    """
+    write_tables({**tables, "build_report": report, "codebook": codebook_markdown(REJECT_REASONS)}, out)

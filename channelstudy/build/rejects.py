@@ -21,11 +21,27 @@ def rows_in_file(frame: pd.DataFrame) -> int:
 
 def blank_rows(frame: pd.DataFrame, source: str, reason: str = "blank_row") -> pd.DataFrame:
     """Rows the reader skipped as blank (every row number of the file it did not return), as rejects."""
-    missing = np.setdiff1d(np.arange(1, rows_in_file(frame) + 1), frame["row_number"].to_numpy())
+    quarantined = np.asarray([q.row_number for q in frame.attrs.get("quarantined", ())], dtype="int64")
+    seen = np.union1d(frame["row_number"].to_numpy(), quarantined)
+    missing = np.setdiff1d(np.arange(1, rows_in_file(frame) + 1), seen)
     if not len(missing):
         return pd.DataFrame(columns=["source", "record_id", "row_number", "reason", "detail"])
     return pd.DataFrame({"source": source, "record_id": missing.astype(str), "row_number": missing,
                          "reason": reason, "detail": REJECT_REASONS[reason]})
+
+
+def quarantined_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Rows the reader quarantined as malformed (``frame.attrs["quarantined"]``), as rejects.
+
+    The detail names the line (CSV) or the field at fault, e.g. ``line 7: 4 fields, the header
+    has 3`` (:mod:`channelstudy.sources.quarantine`).
+    """
+    bad = frame.attrs.get("quarantined", ())
+    return pd.DataFrame({"source": pd.Series([source] * len(bad), dtype="str"),
+                         "record_id": pd.Series([str(q.row_number) for q in bad], dtype="str"),
+                         "row_number": pd.Series([q.row_number for q in bad], dtype="int64"),
+                         "reason": pd.Series([q.reason for q in bad], dtype="str"),
+                         "detail": pd.Series([q.detail for q in bad], dtype="str")})
 
 
 # --- duplicates and rejects ------------------------------------------------------------------

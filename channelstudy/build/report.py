@@ -73,6 +73,8 @@ def build_report(manifest: Manifest, frames: dict[str, pd.DataFrame], tables: di
             "balanced": read == used + int(len(rej)),
             "cleaning": (cleaning or {}).get(spec.name, {}),
         }
+        if frame.attrs.get("hints"):
+            sources[spec.name]["warnings"] = list(frame.attrs["hints"])
         if spec.preset is not None:
             sources[spec.name]["preset"] = spec.preset
         if spec.kind == STATISTICS_KIND:

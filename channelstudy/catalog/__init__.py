@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from channelstudy.catalog import paths
+from channelstudy.catalog.exports import neutralise_frame
 from channelstudy.vocabulary import PERSONAL_FIELDS
 
 __all__ = [
@@ -35,8 +37,10 @@ __all__ = [
     "Table",
     "atomic_path",
     "read_table",
+    "remove_stale_temporaries",
     "statistics_table",
     "write_table",
+    "write_tables",
 ]
 
 FLOAT_FORMAT = "%.6g"
@@ -106,21 +110,26 @@ class Table:
         """Write the table atomically; returns its path."""
         path = self.path(folder)
         path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            self.write_file(value, tmp)
+        return path
+
+    def write_file(self, value: Any, target: Path) -> None:
+        """Write ``value`` in the table's format to ``target`` as is (not atomic: see :meth:`write`).
+
+        CSV tables are for people too (spreadsheets open them): text cells that a spreadsheet
+        would run as a formula are neutralised (:func:`channelstudy.catalog.exports.neutralise`).
+        """
         if self.format == "parquet":
             _refuse_personal_fields(self.name, value)
-            with atomic_path(path) as tmp:
-                value.to_parquet(tmp, index=False)
+            value.to_parquet(target, index=False)
         elif self.format == "csv":
             _refuse_personal_fields(self.name, value)
-            with atomic_path(path) as tmp:
-                value.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
+            neutralise_frame(value).to_csv(target, index=False, float_format=FLOAT_FORMAT)
         elif self.format == "json":
-            with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            target.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         else:
-            with atomic_path(path) as tmp:
-                tmp.write_text(value, encoding="utf-8")
-        return path
+            target.write_text(value, encoding="utf-8")
 
 
 def _refuse_personal_fields(name: str, table: pd.DataFrame) -> None:
@@ -129,17 +138,86 @@ def _refuse_personal_fields(name: str, table: pd.DataFrame) -> None:
         raise ValueError(f"{name}: refusing to write personal data columns {personal}")
 
 
+_TEMPORARY = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
+
+
+def _temporary(path: Path) -> Path:
+    """A new empty file beside ``path``, named ``.<name>.<pid>.<random>.tmp`` (hidden, owned by this process)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(name)
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed onto it when the block succeeds (removed otherwise)."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    """A temporary path beside ``path``, renamed onto it when the block succeeds (removed otherwise).
+
+    A process killed inside the block (even by SIGKILL) leaves ``path`` as it was and a hidden
+    temporary file, which :func:`remove_stale_temporaries` deletes on the next write.
+    """
+    tmp = _temporary(path)
     try:
         yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - another user's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that killed writers left in ``folder`` (their process is gone).
+
+    Returns the files removed.  A temporary file of a live process is kept.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / ".firms.parquet.999999999.abc.tmp").write_bytes(b"half")
+    >>> [p.name for p in remove_stale_temporaries(folder)]
+    ['.firms.parquet.999999999.abc.tmp']
+    """
+    removed = []
+    for candidate in sorted(Path(folder).glob(".*.tmp")):
+        match = _TEMPORARY.match(candidate.name)
+        if match and not _alive(int(match["pid"])):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+def write_tables(values: Mapping[str, Any], folder: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Write several tables as one step: all are written to temporary files first, then renamed.
+
+    A run killed while writing (the long part) leaves every previous file intact and readable;
+    only the renames at the end (microseconds, one ``os.replace`` each) are not one atomic step.
+    Temporary files of earlier killed runs are removed first.  Returns the paths written.
+    """
+    tables = [(_table(name), value) for name, value in values.items()]
+    folders = {t.path(folder).parent for t, _ in tables}
+    for parent in folders:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(parent)
+    with ExitStack() as stack:
+        staged = []
+        for table, value in tables:
+            path = table.path(folder)
+            tmp = _temporary(path)
+            stack.callback(tmp.unlink, missing_ok=True)
+            table.write_file(value, tmp)
+            staged.append((tmp, path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    return [path for _, path in staged]
 
 
 _TABLES: tuple[Table, ...] = (

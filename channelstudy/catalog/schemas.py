@@ -297,6 +297,12 @@ def codebook_markdown(reject_reasons: dict[str, str] | None = None) -> str:
               "`preset: eurostat_tsv`) carries its own dimensions.", ""]
     lines += ["## Decoders (`options: {decoders: {field: decoder}}`)", "", "| decoder | what it does |", "|---|---|"]
     lines += [f"| `{d.name}` | {d.meaning} |" for d in DECODERS.values()]
+    lines += ["", "## Spreadsheet formulas (CSV injection)", "",
+              "A raw row whose mapped cell is a spreadsheet formula (`=HYPERLINK(...)`, `+SUM(...)`, `@...(`) is "
+              "rejected as `formula_cell`, so no processed table holds one. Every CSV or XLSX the toolkit writes for "
+              "people (`*.csv` tables, `channelstudy.catalog.exports.write_for_people`) prefixes a text cell starting "
+              "with `=`, `+`, `-`, `@`, a tab or a carriage return with an apostrophe `'` (plain numbers such as "
+              "`-5` excepted), so that a spreadsheet shows it as text instead of running it.", ""]
     return "\n".join(lines) + "\n"
 
 

@@ -62,7 +62,8 @@ import pandas as pd
 
 from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
-from channelstudy.sources.headers import locate_columns
+from channelstudy.sources import quarantine as qr
+from channelstudy.sources.sniff import decimal_hints, encoding_hint, locate_or_hint
 from channelstudy.sources.specs import Manifest, SourceSpec
 
 TEXT_DTYPE = "str"
@@ -203,8 +204,9 @@ def _decode_error(spec: SourceSpec, encoding: str, exc: UnicodeDecodeError) -> M
         where = f"{exc.reason}"
     if spec.format != "csv":
         return spec.error(f"{spec.path.name} is not valid UTF-8 ({spec.format} files must be): {where}")
-    hint = "; the file may be cp1252 (Windows Italian): set encoding: cp1252" if "utf" in encoding else ""
-    return spec.error(f"{spec.path.name} is not valid {spec.encoding}: {where}{hint}", key="encoding")
+    hint = encoding_hint(data, encoding)
+    key = "format" if "set format" in hint else "encoding"
+    return spec.error(f"{spec.path.name} is not valid {spec.encoding}: {where}{hint}", key=key)
 
 
 @contextmanager
@@ -263,8 +265,16 @@ def _check_not_utf8(spec: SourceSpec) -> None:
     )
 
 
+def _csv_text(spec: SourceSpec) -> str:
+    with _open_binary(spec.path) as handle:
+        return handle.read().decode(_python_encoding(spec.encoding))
+
+
 def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
     _check_not_utf8(spec)
+    text = _csv_text(spec)
+    if not qr.csv_well_formed(text, spec.delimiter, len(headers)):  # quarantine malformed records
+        return qr.quarantined_csv_table(text, spec.delimiter, len(headers), positions)
     with warnings.catch_warnings():
         # pandas only warns when the first data row is longer than the header, and drops data.
         warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -617,18 +627,33 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
         than the header, an absent or ambiguous mapped header, an unreadable file.
     """
     headers = read_header(spec)
-    located = locate_columns(spec, headers)
+    located = _locate(spec, headers)
     positions = sorted(set(located.values()))
     with _reading(spec):
         table = _COLUMN_READERS[spec.format](spec, headers, positions)
-    return _canonical_frame(spec, located, table)
+    quarantined = qr.quarantine(table, located)
+    frame = _canonical_frame(spec, located, table, quarantined)
+    hints = [h for h in (qr.quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]
+    if hints:
+        frame.attrs["hints"] = hints
+    return frame
 
 
-def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFrame) -> pd.DataFrame:
-    """Name, order and type the picked columns; add source, row_number, record_id, constants."""
+def _locate(spec: SourceSpec, headers: Sequence[str]) -> dict[str, int]:
+    """Mapped header positions; a CSV whose headers fit another delimiter gets an error naming it."""
+    return locate_or_hint(spec, headers, _csv_header)
+
+
+def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFrame,
+                     quarantined: Sequence[qr.Quarantined] = ()) -> pd.DataFrame:
+    """Name, order and type the picked columns; add source, row_number, record_id, constants.
+
+    Quarantined rows are left out and listed in ``attrs["quarantined"]`` (when there are any).
+    """
     keep = np.zeros(len(table), dtype=bool) if located else np.ones(len(table), dtype=bool)
     for position in set(located.values()):
         keep |= table[position].to_numpy(dtype=object) != ""
+    keep[[q.row_number - 1 for q in quarantined]] = False
     kept = table.loc[keep]
     row_number = np.flatnonzero(keep).astype("int64") + 1
     constants = spec.constant_values
@@ -646,6 +671,8 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
     text_columns = [c for c in frame.columns if c != "row_number"]
     frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
     frame.attrs = {"rows_in_file": len(table)}
+    if quarantined:
+        frame.attrs["quarantined"] = qr.QuarantinedRows(quarantined)
     return frame
 
 
@@ -661,4 +688,4 @@ def check_headers(manifest: Manifest) -> None:
         On the first absent or ambiguous header, or unreadable header row.
     """
     for spec in manifest.sources:
-        locate_columns(spec, read_header(spec))
+        _locate(spec, read_header(spec))

@@ -29,6 +29,7 @@ from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
 from channelstudy.sources.headers import normalise_header
 from channelstudy.sources.manifest import load_manifest
+from channelstudy.sources.quarantine import CONTROL_CHARACTERS, FORMULA
 from channelstudy.sources.readers import (
     cell_text,
     float_text,
@@ -246,7 +247,7 @@ def test_utf8_file_declared_cp1252_is_refused(tmp_path: Path) -> None:
         read_source(spec)
 
 
-def test_csv_row_with_extra_field_fails(tmp_path: Path) -> None:
+def test_csv_row_with_extra_field_is_quarantined(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("Nome;Prov\nAlfa;NA\nRossi; Bianchi;MI\n", encoding="utf-8")
     spec = load_manifest(
         write_manifest(
@@ -260,12 +261,13 @@ def test_csv_row_with_extra_field_fails(tmp_path: Path) -> None:
             },
         )
     ).sources[0]
-    with pytest.raises(ManifestError, match=r"source 'bad'.*line 3") as info:
-        read_source(spec)
-    assert "\n" not in str(info.value)
+    frame = read_source(spec)
+    assert frame["name"].tolist() == ["Alfa"] and frame.attrs["rows_in_file"] == 2
+    [bad] = frame.attrs["quarantined"]
+    assert (bad.row_number, bad.reason, bad.detail) == (2, "too_many_fields", "line 3: 3 fields, the header has 2")
 
 
-def test_csv_first_row_with_extra_field_fails(tmp_path: Path) -> None:
+def test_csv_first_row_with_extra_field_is_quarantined(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("Nome;Prov\nRossi; Bianchi;MI\nAlfa;NA\n", encoding="utf-8")
     spec = load_manifest(
         write_manifest(
@@ -279,8 +281,9 @@ def test_csv_first_row_with_extra_field_fails(tmp_path: Path) -> None:
             },
         )
     ).sources[0]
-    with pytest.raises(ManifestError, match=r"source 'bad'"):
-        read_source(spec)
+    frame = read_source(spec)
+    assert frame["name"].tolist() == ["Alfa"]
+    assert [(q.row_number, q.reason) for q in frame.attrs["quarantined"]] == [(1, "too_many_fields")]
 
 
 @settings(max_examples=40, deadline=None)
@@ -309,8 +312,10 @@ def test_csv_text_round_trips_exactly(
         folder,
         {"name": "r", "kind": "directory", "path": "r.csv", "columns": {"name": "Nome", "province": "Prov"}},
     )
-    kept = [(i + 1, r) for i, r in enumerate(rows) if any(r)]
+    quarantined = {i + 1 for i, r in enumerate(rows) if any(FORMULA.match(c) or CONTROL_CHARACTERS.search(c) for c in r)}
+    kept = [(i + 1, r) for i, r in enumerate(rows) if any(r) and i + 1 not in quarantined]
     assert frame["row_number"].tolist() == [i for i, _ in kept]
+    assert {q.row_number for q in frame.attrs.get("quarantined", ())} == quarantined
     assert frame["name"].tolist() == [r[0] for _, r in kept]
     assert frame["province"].tolist() == [r[1] for _, r in kept]
 
