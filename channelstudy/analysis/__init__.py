@@ -32,7 +32,7 @@ from channelstudy.analysis.frame import directory_frame, directory_sources, raki
 from channelstudy.analysis.raking import RakingConfig
 from channelstudy.analysis.segments import classify_partners, firm_mix
 from channelstudy.analysis.weights import REPORT_COLUMNS, weight_waves
-from channelstudy.catalog import TABLES, read_table, write_table
+from channelstudy.catalog import TABLES, read_table, write_table, write_tables
 from channelstudy.clean.size import SIZE_CLASS_DTYPE
 from channelstudy.errors import RakingError
 from channelstudy.vocabulary import REVENUE_STREAMS
@@ -208,10 +208,8 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
         "config": {"n_components_range": list(config.n_components_range), "n_bootstrap": config.n_bootstrap,
                    "random_state": config.random_state, "raking": asdict(config.raking)},
     }
-    write_table("segments", segments, processed)
-    write_table("survey_weights", weights, processed)
-    write_table("weights_report", weights_report, processed)
+    write_tables({"segments": segments, "survey_weights": weights, "weights_report": weights_report,
+                  "analysis_report": report}, processed)
     if tables_dir is not None:
         write_table("weights_report_table", weights_report, tables_dir)
-    write_table("analysis_report", report, processed)
     return AnalyzeResult(segments, weights, weights_report, report, model)

@@ -31,6 +31,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from channelstudy.catalog import FLOAT_FORMAT, atomic_path
+from channelstudy.catalog.exports import neutralise_frame
 from channelstudy.hypotheses.estimators import (
     ALPHA,
     BootstrapMean,
@@ -227,8 +228,8 @@ def write_catalogue(table: pd.DataFrame, path: str | Path) -> None:
     """``hypotheses.csv``: numbers rounded to 6 significant digits so reruns are byte-identical."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        table.to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
+    with atomic_path(path) as tmp:  # a table people open in spreadsheets: formulas neutralised
+        neutralise_frame(table).to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
 
 
 def compare_with_truth(table: pd.DataFrame, effects_json: str | Path) -> pd.DataFrame:

@@ -436,12 +436,18 @@ def _json_records(spec: SourceSpec) -> list[dict[str, Any]]:
     return document
 
 
+_JSON_TABLES: dict[tuple, pd.DataFrame] = {}
+
+
 def _json_table(spec: SourceSpec) -> pd.DataFrame:
-    """Records flattened by ``pd.json_normalize`` (nested keys dotted), not yet text."""
-    records = _json_records(spec)
-    if not records:
-        return pd.DataFrame(index=pd.RangeIndex(0))
-    return pd.json_normalize(records, sep=".")
+    """Records flattened by ``pd.json_normalize`` (nested keys dotted), not yet text; parsed once per file state."""
+    stat = spec.path.stat()
+    key = (str(spec.path), stat.st_mtime_ns, stat.st_size, spec.record_path)
+    if key not in _JSON_TABLES:  # header check and read share one parse (the last file only: memory)
+        records = _json_records(spec)
+        _JSON_TABLES.clear()
+        _JSON_TABLES[key] = pd.json_normalize(records, sep=".") if records else pd.DataFrame(index=pd.RangeIndex(0))
+    return _JSON_TABLES[key]
 
 
 def _json_header(spec: SourceSpec) -> list[str]:
