@@ -193,3 +193,17 @@ def test_calibration_on_categories_equals_samplics_rake() -> None:
         control=control, tol=1e-14, ctrl_tol=1e-14, max_iter=2000)
     ours = calibrate(resp, margins, trim_ratio=None, tol=1e-13)
     np.testing.assert_allclose(ours.weights.to_numpy(), theirs, rtol=1e-8)
+
+
+def test_weighted_means_takes_replicate_weights() -> None:
+    from channelstudy.analysis.weights import weighted_means
+
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"firm_id": np.arange(300).astype(str), "g": "all", "x": rng.normal(0, 1, 300),
+                         "weight": 1.0})
+    reps = replicate_weights(data, lambda s, b: b, method="jackknife", n_replicates=50)
+    lin = weighted_means(data, "x", "g").iloc[0]
+    rep = weighted_means(data, "x", "g", replicates=reps, replicate_method="jackknife").iloc[0]
+    assert rep["mean"] == lin["mean"]
+    assert (rep["ci_high"] - rep["ci_low"]) == pytest.approx(lin["ci_high"] - lin["ci_low"], rel=0.2)
+    assert (rep["ci_high"] - rep["ci_low"]) != pytest.approx(lin["ci_high"] - lin["ci_low"], rel=1e-9)
