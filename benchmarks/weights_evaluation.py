@@ -126,7 +126,8 @@ def figure(balance: pd.DataFrame, shares: pd.DataFrame, path: Path) -> None:
     axes[0].axvline(0.1, color="grey", ls="--")
     axes[0].set_xlabel("|standardised mean difference| (cap 5)")
     axes[0].set_title("Balance on covariates used by no scheme")
-    err = shares.assign(abs_error=shares["error"].abs()).groupby(["variable", "scheme", "cap"])["abs_error"].sum()
+    err = (shares.assign(abs_error=shares["error"].abs()).groupby(["variable", "scheme", "cap", "seed"])["abs_error"]
+           .sum().groupby(["variable", "scheme", "cap"]).mean())
     err = err.reset_index().pivot_table(index=["variable", "cap"], columns="scheme", values="abs_error")
     err.plot.barh(ax=axes[1])
     axes[1].set_xlabel("sum of |share - truth| over levels (mean over seeds)")

@@ -548,7 +548,10 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
         """Refit over the range on ``data``, choose k by the criterion; (k, cluster labels)."""
         fits, rows = {}, []
         for k in range(low, min(high, data.shape[0]) + 1):
-            mixture = self._new_mixture(k, int(rs.randint(np.iinfo(np.int32).max))).fit(data)
+            # one EM start per k on subsamples (n_init starts on the full data): stability costs
+            # n_bootstrap x range fits
+            mixture = self._new_mixture(k, int(rs.randint(np.iinfo(np.int32).max))).set_params(n_init=1)
+            mixture.fit(data)
             resp = mixture.predict_proba(data)
             entropy = float(-(resp * np.log(np.clip(resp, 1e-300, 1.0))).sum())
             bic = mixture.bic(data)
