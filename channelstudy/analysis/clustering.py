@@ -2,8 +2,8 @@
 
 :class:`BusinessModelClustering` groups firms by their revenue mix over the six streams of
 :data:`channelstudy.fields.REVENUE_STREAMS`, picks the number of mixture components over a range by
-BIC (silhouette reported as a check), measures stability by subsample refits and names the
-clusters from their profiles by a fixed rule.
+ICL (BIC and silhouette reported as checks), measures stability by subsample refits with k
+re-chosen on each, and names the clusters from their profiles by a fixed rule.
 
 Why a zero-inflated mixture
 ---------------------------
@@ -24,15 +24,27 @@ not depend on the replacement value; the clr coordinates of the zero-replaced mi
 (:meth:`BusinessModelClustering.transform`) are used for the silhouette, the 2-D projection, the
 geometric-mean profiles and by ``model="gaussian"``.
 
-Components and clusters
------------------------
-BIC chooses the number of mixture *components*, a density criterion: with thousands of firms it
-also rewards components that only patch non-Gaussian tails of one business model.  Each component
-is named from its profile (rule below); with ``merge_components=True`` (default) components with
-the same name form one business-model cluster, so the number of clusters (``n_clusters_``) can be
-smaller than the number of components (``n_components_``).  With ``merge_components=False`` every
-component is a cluster and repeated names are numbered by size: ``"services-led (1)"``,
-``"services-led (2)"``.
+Choosing k, naming, stability
+-----------------------------
+The number of components is chosen by ICL (BIC plus twice the classification entropy) over 1-10.
+BIC, a density criterion, also rewards components that only patch non-Gaussian tails of one
+business model: on the default world it runs to the top of any range (the old default, BIC over
+2-8, always chose 8, and the merge-by-name rule then always reported 4).  ICL has an interior
+minimum there (k = 4 on 1-12); ``at_bound_`` flags a choice at the top of the range.  Starting the
+range at 1 lets the criterion say there is no cluster structure.
+
+The naming rule (:mod:`channelstudy.analysis.families`) is applied *after* k is chosen and is
+reported separately (``family_names_``): by default (``merge_components=False``) every component
+is a cluster, and repeated names are numbered by size (``"services-led (1)"``,
+``"services-led (2)"``).  ``merge_components=True`` merges components with the same name, as the
+old default did.
+
+Stability is measured as ``fpc::clusterboot`` does, with k re-chosen on every subsample: pairwise
+ARI between subsample fits and per-cluster Jaccard (see :meth:`BusinessModelClustering._bootstrap`);
+``structure_`` reports "no clear structure" when one component is chosen or subsample fits do not
+agree.  ``benchmarks/clustering_offmodel.py`` evaluates this on worlds whose mixes do not follow
+the naming rule's families (:mod:`channelstudy.simulate.mixes`), against scikit-learn's
+``GaussianMixture`` on clr coordinates with BIC.
 
 The naming rule is :mod:`channelstudy.analysis.families`; the zero-inflated mixture is
 :class:`channelstudy.analysis.mixture.ZeroInflatedGaussianMixture`.
@@ -66,6 +78,9 @@ from channelstudy.vocabulary import REVENUE_STREAMS
 MODELS: tuple[str, ...] = ("zero_inflated", "gaussian")
 SELECTIONS: tuple[str, ...] = ("bic", "icl", "silhouette")
 
+STABLE_ARI: float = 0.6
+"""Mean pairwise ARI of subsample fits below which the clustering reports no clear structure."""
+
 
 # --------------------------------------------------------------------------------------------
 # the estimator
@@ -84,8 +99,10 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components_range : tuple of int, default=(2, 8)
-        Smallest and largest number of mixture components tried (both included).
+    n_components_range : tuple of int, default=(1, 10)
+        Smallest and largest number of mixture components tried (both included).  Starting at 1
+        lets the criterion say that there is no cluster structure; ``at_bound_`` flags a choice at
+        the top of the range (widen it).
     zero_delta : float, optional
         Replacement value of zeros on the closed scale; default
         :data:`channelstudy.analysis.compositional.DEFAULT_DELTA` (0.65 x 0.5 %).  Used by the design matrix
@@ -108,17 +125,22 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
         ``"gaussian"``: :class:`sklearn.mixture.GaussianMixture` on the clr design matrix.
     covariance_type : {"diag", "full", "tied", "spherical"}, default="diag"
         Covariance of the Gaussian parts; ``model="zero_inflated"`` supports ``"diag"`` only.
-    merge_components : bool, default=True
-        Merge components that get the same name into one cluster.
+    merge_components : bool, default=False
+        Merge components that get the same name into one cluster.  Off by default: the number of
+        business models is the number of components the criterion chooses, and the naming rule is
+        reported separately (``family_names_``).
     n_init : int, default=5
         Mixture fits from different starts per number of components (best likelihood kept).
-    selection : {"bic", "icl", "silhouette"}, default="bic"
+    selection : {"bic", "icl", "silhouette"}, default="icl"
         Criterion for the number of components: lowest BIC, lowest ICL (BIC plus twice the
-        classification entropy) or highest silhouette.
+        classification entropy) or highest silhouette.  ICL by default: BIC, a density criterion,
+        keeps rewarding components that patch non-Gaussian tails and on the default world runs
+        to the top of any range (k = 8 of 2-8, then 12 of 1-12), while ICL penalises overlapping
+        components and has an interior minimum (k = 4 of 1-12).
     random_state : int, RandomState or None, default=0
         Seeds every random step (starts, silhouette subsample, bootstrap subsamples).
     n_bootstrap : int, default=20
-        Subsample refits for ``stability_`` (0 skips them).
+        Subsamples for ``stability_`` (0 skips them); each refits the whole range and re-chooses k.
     bootstrap_sample : float, default=0.8
         Fraction of rows drawn without replacement for each refit.
     silhouette_sample : int, default=3000
@@ -157,11 +179,23 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
         Family shares (naming rule) of each cluster's arithmetic profile.
     silhouette_clusters_ : float
         Silhouette of the final cluster labels (same subsample).
+    at_bound_ : bool
+        The chosen number of components is the largest tried (or the smallest, when above 1).
+    family_names_ : list of str
+        Distinct names the naming rule (:mod:`channelstudy.analysis.families`) gives the clusters'
+        mean mixes, in family order; ``n_families_`` their number.  A label, not a model choice.
     stability_ : float
-        Mean adjusted Rand index between each subsample refit (at ``n_components_``) and the full
-        fit on the subsample rows; NaN if ``n_bootstrap=0``.
+        Mean adjusted Rand index between pairs of subsample fits (k re-chosen on each) on the rows
+        they share; NaN if ``n_bootstrap < 2``.
     stability_scores_ : list of float
-        The individual adjusted Rand indices.
+        The individual pairwise adjusted Rand indices.
+    stability_k_ : list of int
+        Number of components chosen on each subsample.
+    cluster_stability_ : Series
+        Per cluster, mean largest Jaccard similarity with a subsample cluster (``fpc::clusterboot``).
+    structure_ : str
+        ``"clusters"``, or ``"no clear structure"`` when one component is chosen or the pairwise
+        stability is below :data:`STABLE_ARI`.
     pca_ : PCA
         Two-component PCA of the training design matrix (for :meth:`project_2d`).
     share_columns_ : list of str
@@ -191,16 +225,16 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        n_components_range: tuple[int, int] = (2, 8),
+        n_components_range: tuple[int, int] = (1, 10),
         zero_delta: float | None = None,
         share_columns: Sequence[str] | None = None,
         extra_features: Sequence[str] | None = None,
         extra_weight: float = 0.5,
         model: str = "zero_inflated",
         covariance_type: str = "diag",
-        merge_components: bool = True,
+        merge_components: bool = False,
         n_init: int = 5,
-        selection: str = "bic",
+        selection: str = "icl",
         random_state: int | np.random.RandomState | None = 0,
         n_bootstrap: int = 20,
         bootstrap_sample: float = 0.8,
@@ -448,6 +482,7 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
             rows.append((k, bic, bic + 2 * entropy, self._silhouette(design, resp.argmax(axis=1), sample)))
         table = pd.DataFrame(rows, columns=["k", "bic", "icl", "silhouette"]).set_index("k")
         self.n_components_ = self._select(table)
+        self.at_bound_ = bool(self.n_components_ == high or (self.n_components_ == low and low > 1))
         table["selected"] = table.index == self.n_components_
         self.selection_ = table
         self.bic_, self.icl_, self.silhouette_ = table["bic"], table["icl"], table["silhouette"]
@@ -457,6 +492,10 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
         resp = self.gmm_.predict_proba(data)
         self.labels_ = (resp @ self._membership()).argmax(axis=1)
         self._set_profiles(resp, closed, design)
+        # the naming rule, applied after the choice of k and reported on its own
+        self.family_names_ = sorted({name_profile(p) for p in self.profiles_.loc["arithmetic"].to_numpy()},
+                                    key=name_sort_key)
+        self.n_families_ = len(self.family_names_)
         self.silhouette_clusters_ = self._silhouette(design, self.labels_, sample)
         self.pca_ = PCA(n_components=min(2, design.shape[1]), svd_solver="full").fit(design)
         self._bootstrap(data, closed, rs)
@@ -504,22 +543,67 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
         counts = np.bincount(self.labels_, minlength=self.n_clusters_)
         self.cluster_sizes_ = pd.Series(counts, index=pd.Index(self.cluster_names_, name="cluster"), name="n")
 
+    def _choose(self, data: np.ndarray, closed: np.ndarray, low: int, high: int, rs: np.random.RandomState
+                ) -> tuple[int, np.ndarray]:
+        """Refit over the range on ``data``, choose k by the criterion; (k, cluster labels)."""
+        fits, rows = {}, []
+        for k in range(low, min(high, data.shape[0]) + 1):
+            # one EM start per k on subsamples (n_init starts on the full data): stability costs
+            # n_bootstrap x range fits
+            mixture = self._new_mixture(k, int(rs.randint(np.iinfo(np.int32).max))).set_params(n_init=1)
+            mixture.fit(data)
+            resp = mixture.predict_proba(data)
+            entropy = float(-(resp * np.log(np.clip(resp, 1e-300, 1.0))).sum())
+            bic = mixture.bic(data)
+            fits[k] = resp
+            rows.append((k, bic, bic + 2 * entropy, np.nan))
+        table = pd.DataFrame(rows, columns=["k", "bic", "icl", "silhouette"]).set_index("k")
+        k = int(table["bic" if self.selection == "silhouette" else self.selection].idxmin())
+        resp = fits[k]
+        labels = self._cluster_labels(resp, closed) if self.merge_components else resp.argmax(axis=1)
+        return k, labels
+
     def _bootstrap(self, data: np.ndarray, closed: np.ndarray, rs: np.random.RandomState) -> None:
-        """Refit at ``n_components_`` on subsamples; ARI against the full fit on their rows."""
+        """Stability in the manner of ``fpc::clusterboot``, with k re-chosen inside the loop.
+
+        Each of ``n_bootstrap`` subsamples (``bootstrap_sample`` of the rows, without replacement)
+        is clustered afresh: every number of components of the range is fitted and one is chosen
+        by the same criterion (silhouette selection falls back to BIC here).  Reported:
+
+        * ``stability_`` -- mean adjusted Rand index between *pairs of subsample fits* on the rows
+          they share (consecutive pairs), not between a subsample and the full fit;
+        * ``cluster_stability_`` -- per cluster of the full fit, the mean over subsamples of the
+          largest Jaccard similarity with a subsample cluster (clusterboot's measure: below 0.5 a
+          cluster "dissolves", above 0.75 it is stable);
+        * ``stability_k_`` -- the number of components chosen on each subsample.
+        """
+        low, high = self._check_params()
         n = data.shape[0]
-        size = max(self.n_components_, int(round(self.bootstrap_sample * n)))
-        scores = []
-        for _ in range(int(self.n_bootstrap)):
+        size = max(high, int(round(self.bootstrap_sample * n)))
+        fits = []
+        jaccard = np.zeros((int(self.n_bootstrap), self.n_clusters_))
+        for b in range(int(self.n_bootstrap)):
             rows = np.sort(rs.permutation(n)[:size])
-            refit = self._new_mixture(self.n_components_, int(rs.randint(np.iinfo(np.int32).max)))
-            resp = refit.fit(data[rows]).predict_proba(data[rows])
-            if self.merge_components:
-                labels = self._cluster_labels(resp, closed[rows])
-            else:
-                labels = resp.argmax(axis=1)
-            scores.append(float(adjusted_rand_score(self.labels_[rows], labels)))
+            k, labels = self._choose(data[rows], closed[rows], low, high, rs)
+            fits.append((rows, labels, k))
+            full = self.labels_[rows]
+            for c in range(self.n_clusters_):
+                a = full == c
+                if not a.any():
+                    jaccard[b, c] = np.nan
+                    continue
+                jaccard[b, c] = max(np.sum(a & (labels == m)) / np.sum(a | (labels == m)) for m in np.unique(labels))
+        scores = []
+        for (rows_a, lab_a, _), (rows_b, lab_b, _) in zip(fits, fits[1:], strict=False):
+            shared, ia, ib = np.intersect1d(rows_a, rows_b, return_indices=True)
+            scores.append(float(adjusted_rand_score(lab_a[ia], lab_b[ib])))
         self.stability_scores_ = scores
         self.stability_ = float(np.mean(scores)) if scores else float("nan")
+        self.stability_k_ = [k for _, _, k in fits]
+        self.cluster_stability_ = pd.Series(np.nanmean(jaccard, axis=0) if len(fits) else np.nan,
+                                            index=pd.Index(self.cluster_names_, name="cluster"), name="jaccard")
+        clear = self.n_components_ > 1 and not (len(scores) and self.stability_ < STABLE_ARI)
+        self.structure_ = "clusters" if clear else "no clear structure"
 
     # ---- prediction --------------------------------------------------------------------------
     def _prepared(self, X: Any) -> tuple[np.ndarray, np.ndarray]:

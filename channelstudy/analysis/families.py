@@ -16,7 +16,11 @@ would not give), streams are grouped into four families (:func:`family_shares`):
 
 ``cloud_subs`` are the firm's *own* cloud subscriptions: next to own-IP licences they are the same
 IP sold as a service (SaaS), next to managed services they are hosting and cloud operations, so they
-join whichever of the two is larger.  The name is the label of the largest family
+join whichever of the two is larger.  This is the only family rule of the package: it names
+clusters here and types partners by their dominant family in
+:func:`channelstudy.analysis.segments.classify_partners` (an earlier copy there always counted
+cloud subscriptions as managed/cloud, which turned software houses selling their own product as
+SaaS into MSPs).  The name is the label of the largest family
 (``"resale-led"``, ``"services-led"``, ``"own-IP"``, ``"managed/cloud"``; ties go to the earlier
 family in that order) when that family holds at least :data:`MAJORITY` (half) of revenue, otherwise
 ``"mixed (A, B)"`` with the two largest families.  Clusters are ordered by family (the order above,
@@ -63,6 +67,42 @@ MAJORITY: float = 0.5
 # --------------------------------------------------------------------------------------------
 
 
+def family_frame(mix: pd.DataFrame) -> pd.DataFrame:
+    """Shares of the four revenue families of many mixes (rows), by the one rule of this module.
+
+    Parameters
+    ----------
+    mix : DataFrame
+        Six share columns in :data:`channelstudy.vocabulary.REVENUE_STREAMS` order (named
+        ``mix_<stream>`` or ``<stream>``, any unit); a row missing any share gives NA families.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`FAMILIES`, on the index of ``mix``; rows are closed (sum to 1).
+
+    Examples
+    --------
+    >>> mix = pd.DataFrame([[0, 5, 20, 50, 20, 5], [10, 0, 20, 5, 20, 45]], columns=list(REVENUE_STREAMS))
+    >>> family_frame(mix).round(2).to_numpy().tolist()
+    [[0.05, 0.2, 0.7, 0.05], [0.1, 0.2, 0.05, 0.65]]
+    """
+    prefixed = [f"mix_{s}" for s in REVENUE_STREAMS]
+    cols = prefixed if set(prefixed) <= set(mix.columns) else list(REVENUE_STREAMS)
+    part = mix[cols].astype("float64").set_axis(list(REVENUE_STREAMS), axis=1)
+    known = part.notna().all(axis=1)
+    total = part.sum(axis=1)
+    part = part.div(total.where(total > 0), axis=0)
+    cloud_to_ip = part["own_ip"] >= part["managed"]
+    out = pd.DataFrame({
+        "resale": part["hw_resale"] + part["sw_resale"],
+        "services": part["services"],
+        "own_ip": part["own_ip"] + part["cloud_subs"].where(cloud_to_ip, 0.0),
+        "managed_cloud": part["managed"] + part["cloud_subs"].where(~cloud_to_ip, 0.0),
+    }, index=mix.index)
+    return out.where(known)
+
+
 def family_shares(profile: Any) -> pd.Series:
     """Shares of the four revenue families in one mix (the naming rule's amalgamation).
 
@@ -75,7 +115,7 @@ def family_shares(profile: Any) -> pd.Series:
     -------
     Series indexed by :data:`FAMILIES`
         Summing to 1; ``cloud_subs`` goes to own IP when ``own_ip >= managed``, else to
-        managed/cloud.
+        managed/cloud (:func:`family_frame` for many mixes).
 
     Examples
     --------
@@ -85,15 +125,26 @@ def family_shares(profile: Any) -> pd.Series:
     shares = np.asarray(closure(np.asarray(profile, dtype=float)))
     if shares.shape != (len(REVENUE_STREAMS),):
         raise ValueError(f"profile must have {len(REVENUE_STREAMS)} shares, got shape {shares.shape}")
-    part = dict(zip(REVENUE_STREAMS, shares, strict=True))
-    cloud_to_ip = part["own_ip"] >= part["managed"]
-    values = [
-        part["hw_resale"] + part["sw_resale"],
-        part["services"],
-        part["own_ip"] + (part["cloud_subs"] if cloud_to_ip else 0.0),
-        part["managed"] + (0.0 if cloud_to_ip else part["cloud_subs"]),
-    ]
-    return pd.Series(values, index=list(FAMILIES), dtype=float)
+    return family_frame(pd.DataFrame([shares], columns=list(REVENUE_STREAMS))).iloc[0].rename(None)
+
+
+def dominant_family(mix: pd.DataFrame) -> pd.Series:
+    """Family with the largest revenue share of each mix (ties: the earlier in :data:`FAMILIES`).
+
+    NA when a share is missing.  Used to type a partner by its revenue mix
+    (:func:`channelstudy.analysis.segments.classify_partners`).
+
+    Examples
+    --------
+    >>> mix = pd.DataFrame([[0, 5, 20, 40, 30, 5], [None] * 6], columns=list(REVENUE_STREAMS))
+    >>> dominant_family(mix).fillna("-").tolist()
+    ['own_ip', '-']
+    """
+    fam = family_frame(mix)
+    known = fam.notna().all(axis=1)
+    out = pd.Series(pd.NA, index=mix.index, dtype="str")
+    out[known] = fam[known].idxmax(axis=1)
+    return out
 
 
 def name_profile(profile: Any) -> str:

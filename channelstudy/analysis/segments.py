@@ -12,7 +12,9 @@ it.  Rules are tried in order; the first that applies decides:
    reseller, ...).
 4. ``declared_only`` - the most declared label, when no ATECO class is known.
 5. ``revenue_mix`` - the dominant revenue family of the firm's survey answers (own IP -> ISV,
-   managed services and cloud -> MSP, services -> SI, resale -> reseller).
+   managed services and cloud -> MSP, services -> SI, resale -> reseller), by the one family
+   rule of :mod:`channelstudy.analysis.families` (own cloud subscriptions count as own IP when
+   own IP is at least managed services).
 6. ``unclassified`` - nothing to go on.
 
 The typical ATECO classes are the study protocol's (``../shared/STUDY.md``), mapped from ATECO
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from channelstudy.analysis.families import dominant_family
 from channelstudy.clean.names import name_key
 from channelstudy.vocabulary import PARTNER_TYPES, REVENUE_STREAMS
 
@@ -46,12 +49,6 @@ MIX_FAMILY_TYPE: dict[str, str] = {
     "services": "system_integrator",
     "own_ip": "isv",
     "managed_cloud": "msp",
-}
-MIX_FAMILIES: dict[str, tuple[str, ...]] = {
-    "resale": ("hw_resale", "sw_resale"),
-    "services": ("services",),
-    "own_ip": ("own_ip",),
-    "managed_cloud": ("cloud_subs", "managed"),
 }
 RULES: tuple[str, ...] = ("programme_owner", "declared_fits_ateco", "ateco_only", "declared_only", "revenue_mix",
                           "unclassified")
@@ -107,16 +104,6 @@ def _unique_type_by_ateco() -> dict[str, str]:
         for c in classes:
             owners.setdefault(c, []).append(ptype)
     return {c: types[0] for c, types in owners.items() if len(types) == 1}
-
-
-def dominant_family(mix: pd.DataFrame) -> pd.Series:
-    """Business family with the largest revenue share (columns ``mix_<stream>``); NA when mix is missing."""
-    fam = pd.DataFrame({f: mix[[f"mix_{s}" for s in streams]].sum(axis=1, min_count=1)
-                        for f, streams in MIX_FAMILIES.items()})
-    known = fam.notna().all(axis=1)
-    out = pd.Series(pd.NA, index=mix.index, dtype="str")
-    out[known] = fam[known].astype(float).idxmax(axis=1)
-    return out
 
 
 def firm_mix(survey: pd.DataFrame) -> pd.DataFrame:

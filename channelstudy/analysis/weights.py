@@ -20,6 +20,7 @@ from channelstudy.analysis.raking import (
     population_margins,
     rake,
 )
+from channelstudy.analysis.replicates import replicate_se
 from channelstudy.clean.size import size_class
 
 REPORT_COLUMNS: tuple[str, ...] = (
@@ -181,12 +182,22 @@ Z95 = 1.959963984540054
 
 
 def weighted_means(
-    data: pd.DataFrame, value: str, by: str | list[str], *, weight: str = "weight", cluster: str = "firm_id"
+    data: pd.DataFrame, value: str, by: str | list[str], *, weight: str = "weight", cluster: str = "firm_id",
+    replicates: pd.DataFrame | None = None, replicate_method: str = "bootstrap",
 ) -> pd.DataFrame:
-    """Weighted mean of ``value`` per group with a 95 % CI (linearised SE, clustered by firm).
+    """Weighted mean of ``value`` per group with a 95 % CI (linearised or replicate SE, by firm).
 
-    SE = sqrt(k / (k - 1) * sum_g (sum_{i in g} w_i (x_i - m))^2) / sum(w) over the k firms of a
-    group: the sandwich variance of a ratio estimator, robust to a firm answering in several waves.
+    Linearised (default): SE = sqrt(k / (k - 1) * sum_g (sum_{i in g} w_i (x_i - m))^2) / sum(w)
+    over the k firms of a group: the sandwich variance of a ratio estimator, robust to a firm
+    answering in several waves, treating the weights as fixed.  With ``replicates`` (from
+    :func:`channelstudy.analysis.replicates.replicate_weights`, on ``data``'s index, weights
+    re-estimated on each replicate) the SE is the replicate SE, which carries the calibration.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"g": ["a"] * 4, "x": [1.0, 2.0, 3.0, 4.0], "weight": 1.0, "firm_id": list("pqrs")})
+    >>> weighted_means(d, "x", "g")[["mean", "ci_low"]].round(3).to_dict("records")
+    [{'mean': 2.5, 'ci_low': 1.235}]
     """
     d = data.dropna(subset=[value, weight])
     rows = []
@@ -196,6 +207,9 @@ def weighted_means(
         scores = pd.Series(w * (x - m)).groupby(g[cluster].to_numpy()).sum().to_numpy()
         k = len(scores)
         se = float(np.sqrt(k / (k - 1) * np.sum(scores**2)) / w.sum()) if k > 1 else np.nan
+        if replicates is not None:
+            se = replicate_se(g[value].astype(float), g[weight].astype(float), replicates.loc[g.index],
+                              method=replicate_method)
         keys = key if isinstance(key, tuple) else (key,)
         rows.append(
             {
