@@ -51,7 +51,7 @@ class AnalyzeConfig:
     """Settings of the analysis stage."""
 
     raking: RakingConfig = field(default_factory=RakingConfig)
-    n_components_range: tuple[int, int] = (2, 8)
+    n_components_range: tuple[int, int] = (1, 10)
     n_bootstrap: int = 20
     random_state: int = 0
 
@@ -147,7 +147,14 @@ def cluster_business_models(survey: pd.DataFrame, config: AnalyzeConfig
         "cluster_names": list(map(str, model.cluster_names_)),
         "bic": {str(k): round(float(v), 3) for k, v in model.bic_.items()},
         "silhouette": {str(k): round(float(v), 6) for k, v in model.silhouette_.items()},
+        "selection": model.selection,
+        "icl": {str(k): round(float(v), 3) for k, v in model.icl_.items()},
+        "at_bound": bool(model.at_bound_),
+        "structure": str(model.structure_),
+        "family_names": list(map(str, model.family_names_)),
         "stability_mean_ari": round(float(model.stability_), 6),
+        "stability_k": [int(k) for k in model.stability_k_],
+        "cluster_stability": {str(k): round(float(v), 6) for k, v in pd.Series(model.cluster_stability_).items()},
         "profiles": {str(name): {c: round(float(v), 6) for c, v in row.items()}
                      for name, row in model.profiles_.loc["arithmetic"].iterrows()},
     }

@@ -26,7 +26,7 @@ from stdnum.it import codicefiscale, iva
 
 from channelstudy.clean import answers, ateco, geo, names, numbers, partner_types, vat
 from channelstudy.clean.exceptions import ValidationError
-from channelstudy.fields import PARTNER_TYPES
+from channelstudy.vocabulary import PARTNER_TYPES
 
 PROPS = settings(
     max_examples=150,
