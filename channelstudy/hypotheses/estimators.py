@@ -254,6 +254,9 @@ class WeightedOLS:
         """
         d = _model_frame(_rows(data.survey, self.where), self.formula, self.weighted)
         d = d[d.groupby("firm_id")["firm_id"].transform("size") >= 2]
+        if d["firm_id"].nunique() < 3:
+            nan = float("nan")
+            return Estimate(nan, nan, nan, nan, int(len(d)))
         w = d["weight"] if self.weighted else pd.Series(1.0, index=d.index)
         cols = [c for c in d.columns if c not in ("firm_id", "weight")]
         means = (d[cols].mul(w, axis=0).groupby(d["firm_id"]).transform("sum")
