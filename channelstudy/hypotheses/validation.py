@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from channelstudy.hypotheses.study import StudyData
-from channelstudy.vocabulary import CREDIT_TYPES, J62_TYPES, SOUTH
+from channelstudy.vocabulary import CREDIT_TYPES, SOUTH
 
 log = logging.getLogger(__name__)
 
