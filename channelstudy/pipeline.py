@@ -183,7 +183,7 @@ def run_one_truth_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
     """The catalogue on one world's true respondents (no files, cleaning or linkage), joined with truth."""
     world = build_world(replace(config or WorldConfig(), n_firms=n_firms), seed)
     truth = planted_effects(world)
-    table = run_catalogue(truth_study(world))
+    table = run_catalogue(truth_study(world), within=False)
     table["planted"] = [float(truth[h]["planted"]) for h in table["id"]]
     table["covered"] = (table["ci_low"] <= table["planted"]) & (table["planted"] <= table["ci_high"])
     return table.assign(seed=seed)
@@ -245,7 +245,7 @@ def _power_one(seed: int, multiplier: float, responses: int) -> pd.DataFrame:
     effects = PlantedEffects().scaled(multiplier)
     world = build_world(WorldConfig(n_firms=15_000, responses_per_wave=responses, effects=effects), seed)
     truth = planted_effects(world)
-    table = run_catalogue(truth_study(world))
+    table = run_catalogue(truth_study(world), within=False)
     table = table.assign(planted=[truth[h]["planted"] for h in table["id"]])
     keep = ["id", "family", "estimate", "se", "z", "std_estimate", "p_value", "p_holm", "supported", "planted"]
     return table[keep].assign(seed=seed, multiplier=multiplier, responses_per_wave=responses)

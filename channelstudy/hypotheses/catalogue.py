@@ -235,12 +235,17 @@ def _within(h: Hypothesis, data: StudyData) -> tuple[float, float, float]:
     return r.estimate, r.ci_low, r.ci_high
 
 
-def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE) -> pd.DataFrame:
-    """Run every hypothesis; one row per test, p-values adjusted across the confirmatory family."""
+def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE, *,
+                  within: bool = True) -> pd.DataFrame:
+    """Run every hypothesis; one row per test, p-values adjusted across the confirmatory family.
+
+    ``within=False`` skips the within-firm estimates (NaN), e.g. in simulation loops that do not use them.
+    """
     rows = []
+    nan3 = (float("nan"),) * 3
     for h in catalogue:
         r = h.run(data)
-        within = _within(h, data)
+        within_r = _within(h, data) if within else nan3
         margin = h.equivalence_margin
         p_eq = tost_p_value(r.estimate - h.null_value, r.se, margin) if margin is not None else float("nan")
         rows.append({"id": h.id, "family": h.family, "claim": h.claim, "estimator": h.estimator,
@@ -249,7 +254,7 @@ def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE
                      "p_value": r.p_value, "p_display": format_p(r.p_value), "n": r.n, "weighted": h.weighted,
                      "equivalence_margin": margin, "p_equivalence": p_eq,
                      "equivalent": (p_eq < ALPHA) if margin is not None else pd.NA,
-                     "within_estimate": within[0], "within_ci_low": within[1], "within_ci_high": within[2],
+                     "within_estimate": within_r[0], "within_ci_low": within_r[1], "within_ci_high": within_r[2],
                      "direction": h.direction, "null_value": h.null_value, "design": h.design,
                      "outcome": h.outcome, "predictors": h.predictors, "controls": h.controls})
     table = pd.DataFrame(rows)
