@@ -174,7 +174,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         write_sidecar(target, seeds=h0_seeds, config=validation_config(args.h0_firms) | {"mode": "truth"})
         log.info("H0 loop over %d worlds: false-positive rate %.3f", len(h0_seeds),
                  h0_summary["false_positive_rate"].item())
-    failed = summary[~summary["coverage_ok"] | summary["fpr_ok"].eq(False)]
+    failed = summary[summary["coverage_ok"].eq(False) | summary["fpr_ok"].eq(False)]
     if len(failed):
         log.warning("validation failed for %s", ", ".join(failed["id"]))
     return 0

@@ -5,7 +5,8 @@ compare every estimate with the planted value of its estimand (computed on the w
 population, :mod:`channelstudy.simulate.estimands`).  Across seeds, per hypothesis:
 
 * **coverage** - share of 95 % CIs that contain the planted value, with its exact (Clopper-Pearson)
-  95 % interval and Monte Carlo SE; passes when the point estimate lies in [0.93, 0.97];
+  95 % interval and Monte Carlo SE; passes when the point estimate lies in [0.93, 0.97] (not judged
+  for the calibration check H1);
 * **power** - share of worlds where the confirmatory effect is declared supported (Holm-adjusted
   p < 0.05 across H2-H9, right direction);
 * for the negative control H0, the **false-positive rate** - share of worlds with a two-sided
@@ -95,7 +96,10 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         })
     out = pd.DataFrame(rows)
     low, high = COVERAGE_TARGET
-    out["coverage_ok"] = out["coverage"].between(low, high)
+    # H1's calibration check is a mean over (nearly) a census of a Pareto-tailed size distribution: its
+    # bootstrap CI is reported, not judged (the hypothesis H1 is the descriptive SBS comparison)
+    out["coverage_ok"] = pd.array([bool(low <= c <= high) if f != "calibration" else pd.NA
+                                   for c, f in zip(out["coverage"], out["family"], strict=True)], dtype="boolean")
     out["fpr_ok"] = pd.array([fpr <= FPR_TARGET if hid == "H0" else pd.NA
                               for hid, fpr in zip(out["id"], out["false_positive_rate"], strict=True)],
                              dtype="boolean")
