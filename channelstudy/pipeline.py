@@ -42,7 +42,7 @@ from channelstudy.simulate import PlantedEffects, WorldConfig, planted_effects, 
 from channelstudy.simulate.world import build_world
 
 __all__ = ["POWER_MULTIPLIERS", "POWER_RESPONSES", "STAGES", "StudyResult", "h0_false_positive_loop", "minimum_detectable_effect",
-           "power_study",
+           "power_study", "power_table",
            "provenance", "run_analyze", "run_build", "run_one_seed", "validate_methods", "write_sidecar"]
 
 PACKAGES = ("channelstudy", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn")
@@ -263,6 +263,11 @@ def power_study(seeds: list[int], *, multipliers: tuple[float, ...] = POWER_MULT
     """
     args = [(s, m, r) for m in multipliers for r in responses for s in seeds]
     runs = pd.concat(_parallel(_power_one, args, workers=workers, progress=progress, desc="power"), ignore_index=True)
+    return runs, power_table(runs)
+
+
+def power_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Power per confirmatory hypothesis x multiplier x responses per wave (exact 95 % CI) from power runs."""
     conf = runs[runs["family"] == "confirmatory"].copy()
     conf["supported"] = conf["supported"].astype("boolean").fillna(False).astype(bool)
     rows = []
@@ -272,7 +277,7 @@ def power_study(seeds: list[int], *, multipliers: tuple[float, ...] = POWER_MULT
         rows.append({"id": hid, "multiplier": m, "responses_per_wave": r, "n_worlds": n, "power": k / n,
                      "power_ci_low": low, "power_ci_high": high, "planted_mean": float(g["planted"].mean()),
                      "std_effect_mean": float(g["std_estimate"].mean()), "mean_z": float(g["z"].mean())})
-    return runs, pd.DataFrame(rows)
+    return pd.DataFrame(rows)
 
 
 def minimum_detectable_effect(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
