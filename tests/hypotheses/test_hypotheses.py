@@ -78,7 +78,7 @@ def _random_study(seed: int = 3, n: int = 200) -> StudyData:
     survey = survey.assign(credit=rng.integers(0, 2, n).astype(float), south=rng.integers(0, 2, n).astype(float),
                            isv=(survey["partner_type"] == "isv").astype(float), t=rng.integers(0, 4, n).astype(float),
                            vendor_support_eur=rng.exponential(1000, n) * (rng.random(n) < 0.8),
-                           revenue_eur=rng.lognormal(12, 1, n))
+                           revenue_eur=rng.lognormal(12, 1, n), employees=rng.integers(1, 20, n).astype(float))
     firms = pd.DataFrame({"classified_type": "isv", "employees": rng.lognormal(1, 1, n), "in_directory": True})
     deal = np.repeat(np.arange(n), 2).astype(str)
     pipeline = pd.DataFrame({"deal_id": deal, "firm_id": rng.choice([f"F{i}" for i in range(40)], 2 * n),
