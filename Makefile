@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data golden bench
+.PHONY: help venv data build analyze validate power report notebooks test test-fast lint lab clean clean-data golden bench
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -51,8 +51,16 @@ $(PROCESSED)/segments.parquet: $(PROCESSED)/firms.parquet | $(STAMP)
 
 analyze: $(PROCESSED)/segments.parquet ## segments, survey weights, business-model clusters, hypotheses H0-H9
 
-validate: $(STAMP) ## method validation over 50 seeds (slow; not part of `make test`)
-	$(CS) validate --seeds 50 --workers 2 --tables reports/tables
+VALIDATE_SEEDS ?= 200
+VALIDATE_FIRMS ?= 3000
+VALIDATE_MODE ?= truth
+validate: $(STAMP) ## method validation: 200 worlds + 1,000-world H0 loop, exact CIs, provenance (slow; not in `make test`)
+	nice $(CS) validate --seeds $(VALIDATE_SEEDS) --firms $(VALIDATE_FIRMS) --mode $(VALIDATE_MODE) --workers 2 \
+		--h0-worlds 1000 --h0-firms 1000 --tables reports/tables
+
+POWER_SEEDS ?= 50
+power: $(STAMP) ## power and MDE of H2-H9 under Holm over effect sizes x responses per wave (slow)
+	nice $(CS) power --seeds $(POWER_SEEDS) --workers 2 --tables reports/tables
 
 # Notebooks run through papermill (channelstudy.report.render): executed copies in reports/notebooks/,
 # HTML in reports/html/ (generated readings shown without their code), then reports/index.html.

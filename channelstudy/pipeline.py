@@ -14,24 +14,43 @@ writes where is said in one place::
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import platform
 import shutil
+import subprocess
 import tempfile
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from channelstudy.analysis import AnalyzeConfig, AnalyzeResult, analyze
 from channelstudy.build import BuildConfig, BuildResult, build
 from channelstudy.catalog import TABLES
 from channelstudy.errors import UserError
-from channelstudy.hypotheses import compare_with_truth, load_study, run_catalogue, write_catalogue
-from channelstudy.hypotheses.validation import summarise
-from channelstudy.simulate import simulate
+from channelstudy.hypotheses import CATALOGUE, compare_with_truth, load_study, run_catalogue, write_catalogue
+from channelstudy.hypotheses.catalogue import write_preregistration
+from channelstudy.hypotheses.validation import clopper_pearson, summarise, truth_study
+from channelstudy.simulate import PlantedEffects, WorldConfig, planted_effects, simulate
+from channelstudy.simulate.world import build_world
 
-__all__ = ["STAGES", "StudyResult", "run_analyze", "run_build", "run_one_seed", "validate_methods"]
+__all__ = ["POWER_MULTIPLIERS", "POWER_RESPONSES", "STAGES", "StudyResult", "h0_false_positive_loop", "minimum_detectable_effect",
+           "power_study", "power_table",
+           "provenance", "run_analyze", "run_build", "run_one_seed", "validate_methods", "write_sidecar"]
+
+PACKAGES = ("channelstudy", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn")
+"""Packages whose versions every provenance sidecar records."""
+POWER_MULTIPLIERS: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0)
+"""Effect multipliers of the power study (1 = the default world's planted effects)."""
+POWER_RESPONSES: tuple[int, ...] = (200, 400, 800, 2000)
+"""Responses per wave of the power study."""
 
 log = logging.getLogger(__name__)
 
@@ -68,33 +87,216 @@ def run_analyze(processed: str | Path, tables: str | Path | None = None, *,
     analysis = analyze(processed, config=config, tables_dir=tables)
     catalogue = run_catalogue(load_study(processed))
     if tables is not None:
-        write_catalogue(catalogue, TABLES["hypotheses"].path(tables))
+        target = TABLES["hypotheses"].path(tables)
+        write_catalogue(catalogue, target)
+        write_sidecar(target, inputs=sorted(Path(processed).glob("*.parquet")))
+        prereg = write_preregistration(Path(tables) / "preregistration.csv")
+        write_sidecar(prereg)
     return StudyResult(analysis, catalogue)
 
 
-def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0) -> pd.DataFrame:
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).parent)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, check=True, cwd=Path(__file__).parent).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def provenance(*, seeds: Iterable[int] | None = None, config: dict | None = None,
+               inputs: Iterable[str | Path] = ()) -> dict:
+    """What produced a table: git commit (``-dirty`` with uncommitted changes), package versions,
+    Python, configuration, seeds and the SHA-256 of each input file.
+
+    >>> sorted(provenance(seeds=[1, 2]))
+    ['commit', 'config', 'inputs', 'python', 'seeds', 'versions']
+    """
+    return {
+        "commit": _git_commit(),
+        "versions": {name: _version(name) for name in PACKAGES},
+        "python": platform.python_version(),
+        "config": config or {},
+        "seeds": list(seeds) if seeds is not None else [],
+        "inputs": {Path(p).name: _sha256(Path(p)) for p in inputs},
+    }
+
+
+def write_sidecar(table_path: str | Path, **kwargs) -> Path:
+    """Write ``<table>.provenance.json`` beside a table (see :func:`provenance` for the arguments)."""
+    table_path = Path(table_path)
+    record = provenance(**kwargs) | {"table": table_path.name, "sha256": _sha256(table_path),
+                                      "written_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    target = table_path.with_name(table_path.name + ".provenance.json")
+    target.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return target
+
+
+VALIDATION_ANALYZE = {"n_bootstrap": 0, "n_components_range": (2, 4)}
+"""Analysis settings of the method validation: no cluster bootstrap and a short cluster search (the
+catalogue uses neither; they only cost time)."""
+
+
+def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
+                 config: WorldConfig | None = None) -> pd.DataFrame:
     """Simulate, build, analyze and run the catalogue for one seed; the catalogue joined with truth."""
     with tempfile.TemporaryDirectory(prefix=f"validate-{seed}-") as tmp:
         root = Path(tmp)
-        simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth")
+        simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth", config=config)
         run_build(root / "raw", root / "processed")
-        study = run_analyze(root / "processed", config=replace(AnalyzeConfig(), n_bootstrap=n_bootstrap))
+        analyze_config = replace(AnalyzeConfig(), **(VALIDATION_ANALYZE | {"n_bootstrap": n_bootstrap}))
+        study = run_analyze(root / "processed", config=analyze_config)
         table = compare_with_truth(study.catalogue, root / "truth" / "effects.json")
         shutil.rmtree(root / "raw", ignore_errors=True)
     return table.assign(seed=seed)
 
 
-def validate_methods(seeds: list[int], *, n_firms: int = 15_000, workers: int = 2,
-                     progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run :func:`run_one_seed` over ``seeds`` (in parallel processes); returns (runs, summary)."""
+def _parallel(function: Callable, args: list[tuple], *, workers: int, progress: bool, desc: str) -> list:
     from tqdm.auto import tqdm
 
+    if workers == 1:
+        return [function(*a) for a in tqdm(args, desc=desc, disable=not progress or None)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(function, *a) for a in args]
+        return [f.result() for f in tqdm(futures, desc=desc, disable=not progress or None)]
+
+
+def run_one_truth_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
+                       config: WorldConfig | None = None) -> pd.DataFrame:
+    """The catalogue on one world's true respondents (no files, cleaning or linkage), joined with truth."""
+    world = build_world(replace(config or WorldConfig(), n_firms=n_firms), seed)
+    truth = planted_effects(world)
+    table = run_catalogue(truth_study(world), within=False)
+    table["planted"] = [float(truth[h]["planted"]) for h in table["id"]]
+    table["covered"] = (table["ci_low"] <= table["planted"]) & (table["planted"] <= table["ci_high"])
+    return table.assign(seed=seed)
+
+
+VALIDATION_MODES = {"full": run_one_seed, "truth": run_one_truth_seed}
+"""``full``: simulate raw files, build, analyze, catalogue; ``truth``: estimators on the true respondents."""
+
+
+def validate_methods(seeds: list[int], *, n_firms: int = 15_000, workers: int = 2, progress: bool = True,
+                     config: WorldConfig | None = None, mode: str = "full") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run :func:`run_one_seed` (or, ``mode="truth"``, :func:`run_one_truth_seed`) over ``seeds`` in
+    parallel processes; returns (runs, summary)."""
     if not seeds:
         raise ValueError("validate_methods needs at least one seed")
-    results = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(run_one_seed, s, n_firms) for s in seeds]
-        for future in tqdm(futures, desc="validate", unit="seed", disable=not progress or None):
-            results.append(future.result())
+    if mode not in VALIDATION_MODES:
+        raise ValueError(f"mode must be one of {sorted(VALIDATION_MODES)}")
+    results = _parallel(VALIDATION_MODES[mode], [(s, n_firms, 0, config) for s in seeds], workers=workers,
+                        progress=progress, desc="validate")
     runs = pd.concat(results, ignore_index=True).sort_values(["seed", "id"], ignore_index=True)
     return runs, summarise(runs)
+
+
+def validation_config(n_firms: int, config: WorldConfig | None = None) -> dict:
+    """The configuration recorded beside a validation table."""
+    cfg = replace(config or WorldConfig(), n_firms=n_firms).scaled()
+    world = {k: v for k, v in asdict(cfg).items() if k not in ("mess",)}
+    return {"world": world, "analyze": VALIDATION_ANALYZE}
+
+
+def _h0_one(seed: int, n_firms: int) -> dict:
+    world = build_world(WorldConfig(n_firms=n_firms), seed)
+    h0 = next(h for h in CATALOGUE if h.id == "H0")
+    r = run_catalogue(truth_study(world), (h0,)).iloc[0]
+    return {"seed": seed, "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"],
+            "p_value": r["p_value"], "p_equivalence": r["p_equivalence"], "equivalent": bool(r["equivalent"])}
+
+
+def h0_false_positive_loop(seeds: list[int], *, n_firms: int = 3_000, workers: int = 2,
+                           progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cheap H0-only loop: false-positive rate of the negative control on the true respondents.
+
+    Returns (one row per world, one summary row with the rate, its exact 95 % CI and MC SE).
+    """
+    runs = pd.DataFrame(_parallel(_h0_one, [(s, n_firms) for s in seeds], workers=workers, progress=progress,
+                                  desc="H0 loop"))
+    k, n = int((runs["p_value"] < 0.05).sum()), len(runs)
+    low, high = clopper_pearson(k, n)
+    rate = k / n
+    summary = pd.DataFrame([{"id": "H0", "n_worlds": n, "false_positive_rate": rate,
+                             "fpr_mc_se": float(np.sqrt(rate * (1 - rate) / n)), "fpr_ci_low": low,
+                             "fpr_ci_high": high, "fpr_ok": rate <= 0.05,
+                             "equivalence_rate": float(runs["equivalent"].mean()),
+                             "covered": float(((runs["ci_low"] <= 0) & (runs["ci_high"] >= 0)).mean())}])
+    return runs, summary
+
+
+def _power_one(seed: int, multiplier: float, responses: int) -> pd.DataFrame:
+    effects = PlantedEffects().scaled(multiplier)
+    world = build_world(WorldConfig(n_firms=15_000, responses_per_wave=responses, effects=effects), seed)
+    truth = planted_effects(world)
+    table = run_catalogue(truth_study(world), within=False)
+    table = table.assign(planted=[truth[h]["planted"] for h in table["id"]])
+    keep = ["id", "family", "estimate", "se", "z", "std_estimate", "p_value", "p_holm", "supported", "planted"]
+    return table[keep].assign(seed=seed, multiplier=multiplier, responses_per_wave=responses)
+
+
+def power_study(seeds: list[int], *, multipliers: tuple[float, ...] = POWER_MULTIPLIERS,
+                responses: tuple[int, ...] = POWER_RESPONSES, workers: int = 2,
+                progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Power of each confirmatory hypothesis (Holm across H2-H9) over effect multipliers x responses per wave.
+
+    Each world is the default population (15,000 firms) with every planted effect scaled and the
+    survey's expected responses per wave set; estimators run on the true respondents
+    (:func:`~channelstudy.hypotheses.validation.truth_study`).  Returns (runs, power table with the
+    exact 95 % CI of each power and the mean planted value and standardised effect per cell).
+    """
+    args = [(s, m, r) for m in multipliers for r in responses for s in seeds]
+    runs = pd.concat(_parallel(_power_one, args, workers=workers, progress=progress, desc="power"), ignore_index=True)
+    return runs, power_table(runs)
+
+
+def power_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Power per confirmatory hypothesis x multiplier x responses per wave (exact 95 % CI) from power runs."""
+    conf = runs[runs["family"] == "confirmatory"].copy()
+    conf["supported"] = conf["supported"].astype("boolean").fillna(False).astype(bool)
+    rows = []
+    for (hid, m, r), g in conf.groupby(["id", "multiplier", "responses_per_wave"], sort=True):
+        k, n = int(g["supported"].sum()), len(g)
+        low, high = clopper_pearson(k, n)
+        rows.append({"id": hid, "multiplier": m, "responses_per_wave": r, "n_worlds": n, "power": k / n,
+                     "power_ci_low": low, "power_ci_high": high, "planted_mean": float(g["planted"].mean()),
+                     "std_effect_mean": float(g["std_estimate"].mean()), "mean_z": float(g["z"].mean())})
+    return pd.DataFrame(rows)
+
+
+def minimum_detectable_effect(power: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
+    """Per hypothesis and responses per wave: the smallest multiplier whose power (Holm) reaches ``target``
+    (linear interpolation between grid points; NaN when no grid point reaches it), and the planted
+    value at that multiplier.
+    """
+    rows = []
+    for (hid, r), g in power.groupby(["id", "responses_per_wave"], sort=True):
+        g = g.sort_values("multiplier")
+        m, p, v = g["multiplier"].to_numpy(), g["power"].to_numpy(), g["planted_mean"].to_numpy()
+        above = np.flatnonzero(p >= target)
+        if above.size == 0:
+            mde = float("nan")
+        elif above[0] == 0:
+            mde = float(m[0])
+        else:
+            i = above[0]
+            mde = float(m[i - 1] + (target - p[i - 1]) * (m[i] - m[i - 1]) / (p[i] - p[i - 1]))
+        unit = v[m == 1.0][0] if (m == 1.0).any() else float("nan")
+        rows.append({"id": hid, "responses_per_wave": r, "mde_multiplier": mde, "mde_planted": mde * unit})
+    return pd.DataFrame(rows)

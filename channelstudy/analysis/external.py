@@ -50,6 +50,7 @@ __all__ = [
     "SBS_TABLE_FILE",
     "derive_sbs_table",
     "fragmentation_comparison",
+    "h1_comparison",
     "load_sbs_table",
     "write_sbs_table",
 ]
@@ -441,3 +442,83 @@ def fragmentation_comparison(table: pd.DataFrame, peers: tuple[str, ...] = PEERS
         ]
         .reset_index(drop=True)
     )
+
+
+# --------------------------------------------------------------------------------------------
+# H1 as a pre-specified descriptive comparison (no p-value, outside the Holm family)
+# --------------------------------------------------------------------------------------------
+
+H1_PRIMARY_PEER = "EU27_2020"
+"""The pre-specified primary comparator of H1."""
+H1_SECONDARY_PEERS: tuple[str, ...] = ("DE", "FR", "ES")
+"""Secondary comparators of H1, reported beside the primary one."""
+H1_MATERIALITY: dict[str, float] = {"persons_per_enterprise": 0.10, "micro_turnover_share": 0.02}
+"""Gaps below these are 'no material difference': 10 % relative for persons per enterprise, 2
+percentage points for the micro-enterprise turnover share (larger than the ISTAT/Eurostat vintage
+differences noted in ``PROVENANCE.md``)."""
+H1_COLUMNS: tuple[str, ...] = (
+    "nace", "peer", "role", "metric", "italy", "peer_value", "gap", "gap_kind", "threshold", "verdict",
+    "italy_source", "peer_source", "same_source_and_year",
+)
+
+
+def _h1_verdict(gap: float, threshold: float, fragmented_if_positive: bool) -> str:
+    if pd.isna(gap):
+        return "missing"
+    if abs(gap) < threshold:
+        return "no material difference"
+    more = gap > 0 if fragmented_if_positive else gap < 0
+    return "Italy more fragmented" if more else "Italy less fragmented"
+
+
+def h1_comparison(table: pd.DataFrame, *, nace: tuple[str, ...] = ("J62",), primary: str = H1_PRIMARY_PEER,
+                  secondary: tuple[str, ...] = H1_SECONDARY_PEERS,
+                  materiality: dict[str, float] | None = None) -> pd.DataFrame:
+    """H1 as what it is: a descriptive comparison of real published aggregates, Italy vs pre-specified peers.
+
+    No p-value: SBS figures are population aggregates (no sampling error), so the decision is a
+    gap against a stated materiality threshold (:data:`H1_MATERIALITY`), not a test, and H1 is
+    not in the Holm family of the survey hypotheses.  Two metrics: persons employed per
+    enterprise (gap = Italy / peer - 1; below minus the threshold means smaller, more fragmented
+    Italian firms) and the micro-enterprise turnover share (gap = Italy - peer in share points).
+
+    ``same_source_and_year`` is False when Italy's row is not from the peers' source and year
+    (the committed table holds ISTAT 2023 for Italy and Eurostat 2024 for the peers: Eurostat's
+    own Italy row is not in the stored real files). Read such gaps with that caveat.
+
+    Examples
+    --------
+    >>> out = h1_comparison(load_sbs_table())
+    >>> out[out["metric"] == "persons_per_enterprise"].set_index("peer")["verdict"].to_dict()
+    {'EU27_2020': 'Italy less fragmented', 'DE': 'Italy more fragmented', 'FR': 'Italy less fragmented', \
+'ES': 'Italy more fragmented'}
+    """
+    materiality = H1_MATERIALITY if materiality is None else materiality
+    rows = []
+    for code in nace:
+        sector = table[table["nace"] == code].set_index("geo")
+        if "IT" not in sector.index:
+            raise ValueError(f"h1_comparison: no Italy row for {code}")
+        it = sector.loc["IT"]
+        for peer in (primary, *secondary):
+            if peer not in sector.index:
+                raise ValueError(f"h1_comparison: no {peer} row for {code}")
+            p = sector.loc[peer]
+            same = bool(it["source"] == p["source"] and it["reference_year"] == p["reference_year"])
+            for metric, threshold in materiality.items():
+                a, b = it[metric], p[metric]
+                if metric == "persons_per_enterprise":
+                    gap, kind, frag_if_pos = (float(a) / float(b) - 1) if pd.notna(a) and pd.notna(b) else float("nan"), \
+                        "relative (IT / peer - 1)", False
+                else:
+                    gap, kind, frag_if_pos = (float(a) - float(b)) if pd.notna(a) and pd.notna(b) else float("nan"), \
+                        "difference (IT - peer)", True
+                rows.append({"nace": code, "peer": peer, "role": "primary" if peer == primary else "secondary",
+                             "metric": metric, "italy": float(a) if pd.notna(a) else float("nan"),
+                             "peer_value": float(b) if pd.notna(b) else float("nan"), "gap": round(gap, 6),
+                             "gap_kind": kind, "threshold": threshold,
+                             "verdict": _h1_verdict(gap, threshold, frag_if_pos),
+                             "italy_source": f"{it['source']} ({it['reference_year']})",
+                             "peer_source": f"{p['source']} ({p['reference_year']})",
+                             "same_source_and_year": same})
+    return pd.DataFrame(rows, columns=list(H1_COLUMNS))

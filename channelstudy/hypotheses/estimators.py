@@ -31,11 +31,16 @@ __all__ = [
     "BootstrapMean",
     "Estimate",
     "Estimator",
+    "PairMeanDifference",
+    "PoissonPML",
     "ProportionDifference",
     "Requirements",
     "WeightedOLS",
     "bootstrap_mean",
+    "format_p",
+    "pair_mean_difference",
     "proportion_difference",
+    "tost_p_value",
     "unmet",
     "wls_term",
 ]
@@ -136,18 +141,55 @@ def unmet(requirements: Requirements, data: Any) -> str | None:
     return None
 
 
+P_FLOOR = 1e-16
+"""p-values below this are printed as ``< 1e-16`` (double precision cannot say more)."""
+
+
+def format_p(p: float) -> str:
+    """A p-value for display: 3 significant digits, ``< 1e-16`` below :data:`P_FLOOR`.
+
+    >>> format_p(0.0312), format_p(3e-270), format_p(0.0), format_p(float("nan"))
+    ('0.0312', '< 1e-16', '< 1e-16', '')
+    """
+    if not np.isfinite(p):
+        return ""
+    return "< 1e-16" if p < P_FLOOR else f"{p:.3g}"
+
+
+def tost_p_value(estimate: float, se: float, margin: float) -> float:
+    """Two one-sided tests (TOST): p-value for 'the effect lies within +/- ``margin``' (normal).
+
+    Equivalence is declared when this p is below alpha (the 90 % CI lies inside the margin).
+
+    >>> round(tost_p_value(0.0, 0.05, 0.2), 6), round(tost_p_value(0.15, 0.05, 0.2), 3)
+    (3.2e-05, 0.159)
+    """
+    lower = stats.norm.sf((estimate + margin) / se)
+    upper = stats.norm.cdf((estimate - margin) / se)
+    return float(max(lower, upper))
+
+
 @dataclass(frozen=True)
 class Estimate:
-    """An effect size with its 95 % CI, two-sided p-value against the null value, and n."""
+    """An effect size with its 95 % CI, two-sided p-value against the null value, and n.
+
+    ``se`` is the standard error, ``std_estimate`` the effect in standard-deviation units of the
+    outcome (per SD of a continuous predictor; NaN where not defined).  A percentile bootstrap CI
+    may exclude the estimate (a skewed statistic): it is reported as it is, never widened.
+    """
 
     estimate: float
     ci_low: float
     ci_high: float
     p_value: float
     n: int
+    se: float = float("nan")
+    std_estimate: float = float("nan")
+    interval: str = "wald"
 
     def __post_init__(self) -> None:
-        if not self.ci_low <= self.estimate <= self.ci_high and np.isfinite(self.estimate):
+        inside = self.ci_low <= self.estimate <= self.ci_high
+        if self.interval != "percentile bootstrap" and not inside and np.isfinite(self.estimate):
             raise ValueError(f"estimate {self.estimate} outside its CI [{self.ci_low}, {self.ci_high}]")
 
 
@@ -170,19 +212,19 @@ def _rows(table: pd.DataFrame, where: str | None) -> pd.DataFrame:
 # --- the computations -------------------------------------------------------------------------
 
 def formula_variables(formula: str) -> list[str]:
-    """The variables of a patsy formula of sums and products (``y ~ a * b + c`` -> ``[y, a, b, c]``)."""
-    return [v.strip() for v in formula.replace("~", "+").replace("*", "+").split("+")]
+    """The variables of a patsy formula of sums, products and ``C()`` terms.
+
+    >>> formula_variables("y ~ a * b + C(model) + a:c")
+    ['y', 'a', 'b', 'model', 'a', 'c']
+    """
+    rhs = formula.replace("~", "+").replace("*", "+").replace(":", "+")
+    return [v.strip().removeprefix("C(").removesuffix(")") for v in rhs.split("+")]
 
 
 def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = True,
              null_value: float = 0.0) -> Estimate:
     """Coefficient ``term`` of a (weighted) least-squares fit with firm-clustered standard errors."""
-    variables = formula_variables(formula)
-    cols = list(dict.fromkeys([v for v in variables if v in data.columns] + ["firm_id"]
-                              + (["weight"] if weighted else [])))
-    d = data[cols].astype({c: float for c in cols if c != "firm_id"}).dropna()
-    if weighted:
-        d = d[d["weight"] > 0]
+    d = _model_frame(data, formula, weighted)
     groups = pd.factorize(d["firm_id"])[0]
     model = smf.wls(formula, d, weights=d["weight"] if weighted else np.ones(len(d)))
     fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
@@ -190,7 +232,39 @@ def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = Tr
     se = float(fit.bse[term])
     low, high = (float(x) for x in fit.conf_int(alpha=ALPHA).loc[term])
     z = (est - null_value) / se
-    return Estimate(est, low, high, float(2 * stats.norm.sf(abs(z))), int(len(d)))
+    w = d["weight"].to_numpy() if weighted else np.ones(len(d))
+    outcome = formula.split("~")[0].strip()
+    return Estimate(est, low, high, float(2 * stats.norm.sf(abs(z))), int(len(d)), se,
+                    _standardised(est, d, outcome, term, w))
+
+
+def _model_frame(data: pd.DataFrame, formula: str, weighted: bool) -> pd.DataFrame:
+    """The columns a formula uses (numeric as float, ``C(x)`` kept as text), complete cases only."""
+    rhs = formula.replace("~", "+").replace("*", "+").replace(":", "+")
+    variables = formula_variables(formula)
+    cols = list(dict.fromkeys([v for v in variables if v in data.columns] + ["firm_id"]
+                              + (["weight"] if weighted else [])))
+    categorical = {v.strip()[2:-1] for v in rhs.split("+") if v.strip().startswith("C(")}
+    d = data[cols].astype({c: float for c in cols if c != "firm_id" and c not in categorical}).dropna()
+    return d[d["weight"] > 0] if weighted else d
+
+
+def _weighted_sd(x: np.ndarray, w: np.ndarray) -> float:
+    m = np.average(x, weights=w)
+    return float(np.sqrt(np.average((x - m) ** 2, weights=w)))
+
+
+def _standardised(est: float, d: pd.DataFrame, outcome: str, term: str, w: np.ndarray) -> float:
+    """Effect in outcome SDs; per predictor SD for a continuous predictor (binary: per unit)."""
+    if outcome not in d:
+        return float("nan")
+    sd_y = _weighted_sd(d[outcome].to_numpy(float), w)
+    parts = term.split(":")
+    sd_x = 1.0
+    for part in parts:
+        if part in d and d[part].nunique() > 2:
+            sd_x *= _weighted_sd(d[part].to_numpy(float), w)
+    return float(est * sd_x / sd_y) if sd_y > 0 else float("nan")
 
 
 def bootstrap_mean(values: np.ndarray, null_value: float, *, reps: int = BOOTSTRAP_REPS,
@@ -202,8 +276,10 @@ def bootstrap_mean(values: np.ndarray, null_value: float, *, reps: int = BOOTSTR
     means = np.array([x[rng.integers(0, len(x), len(x))].mean() for _ in range(reps)])
     low, high = np.quantile(means, [ALPHA / 2, 1 - ALPHA / 2])
     est = float(x.mean())
-    z = (est - null_value) / float(means.std(ddof=1))
-    return Estimate(est, float(min(low, est)), float(max(high, est)), float(2 * stats.norm.sf(abs(z))), len(x))
+    se = float(means.std(ddof=1))
+    z = (est - null_value) / se
+    return Estimate(est, float(low), float(high), float(2 * stats.norm.sf(abs(z))), len(x), se,
+                    float((est - null_value) / x.std(ddof=1)), interval="percentile bootstrap")
 
 
 def proportion_difference(a: pd.Series, b: pd.Series) -> Estimate:
@@ -213,8 +289,34 @@ def proportion_difference(a: pd.Series, b: pd.Series) -> Estimate:
     se = np.sqrt(pa * (1 - pa) / len(a) + pb * (1 - pb) / len(b))
     z_crit = stats.norm.ppf(1 - ALPHA / 2)
     est = float(pa - pb)
+    h = 2 * np.arcsin(np.sqrt(pa)) - 2 * np.arcsin(np.sqrt(pb))  # Cohen's h
     return Estimate(est, est - z_crit * se, est + z_crit * se, float(2 * stats.norm.sf(abs(est / se))),
-                    int(len(a) + len(b)))
+                    int(len(a) + len(b)), float(se), float(h))
+
+
+def pair_mean_difference(values: pd.Series, group: pd.Series, pair: pd.Series, a: str, b: str) -> Estimate:
+    """Mean over pairs of the per-pair mean of ``values``, group ``a`` minus ``b`` (SE clustered by pair).
+
+    Each relationship pair counts once, however many items it has; the SE is Welch's over pair
+    means (items of one pair are not independent), with Welch-Satterthwaite degrees of freedom.
+
+    >>> v = pd.Series([1, 1, 0, 0, 1, 0, 0, 0.0])
+    >>> g = pd.Series(["c", "c", "c", "c", "a", "a", "a", "a"])
+    >>> p = pd.Series([1, 1, 2, 3, 4, 4, 5, 6])
+    >>> round(pair_mean_difference(v, g, p, "c", "a").estimate, 4)
+    0.1667
+    """
+    frame = pd.DataFrame({"v": values.astype(float), "g": group, "p": pair}).dropna()
+    means = frame.groupby(["g", "p"], sort=True)["v"].mean()
+    ma, mb = means.loc[a].to_numpy(), means.loc[b].to_numpy()
+    va, vb = ma.var(ddof=1) / len(ma), mb.var(ddof=1) / len(mb)
+    se = float(np.sqrt(va + vb))
+    df = (va + vb) ** 2 / (va**2 / (len(ma) - 1) + vb**2 / (len(mb) - 1))
+    est = float(ma.mean() - mb.mean())
+    crit = stats.t.ppf(1 - ALPHA / 2, df)
+    pooled_sd = float(np.sqrt((ma.var(ddof=1) + mb.var(ddof=1)) / 2))
+    return Estimate(est, est - crit * se, est + crit * se, float(2 * stats.t.sf(abs(est / se), df)),
+                    int(len(ma) + len(mb)), se, est / pooled_sd if pooled_sd > 0 else float("nan"))
 
 
 # --- the declarative estimators ------------------------------------------------------------
@@ -256,6 +358,26 @@ class WeightedOLS:
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         return wls_term(_rows(data.survey, self.where), self.formula, self.term, weighted=self.weighted,
                         null_value=null_value)
+
+    def within_estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
+        """The within-firm (firm fixed effects) estimate: variables centred on each firm's weighted mean.
+
+        Only firms answering in two or more waves contribute; controls constant within a firm drop out.
+        """
+        d = _model_frame(_rows(data.survey, self.where), self.formula, self.weighted)
+        d = d[d.groupby("firm_id")["firm_id"].transform("size") >= 2]
+        if d["firm_id"].nunique() < 3:
+            nan = float("nan")
+            return Estimate(nan, nan, nan, nan, int(len(d)))
+        w = d["weight"] if self.weighted else pd.Series(1.0, index=d.index)
+        cols = [c for c in d.columns if c not in ("firm_id", "weight")]
+        means = (d[cols].mul(w, axis=0).groupby(d["firm_id"]).transform("sum")
+                 .div(w.groupby(d["firm_id"]).transform("sum"), axis=0))
+        centred = (d[cols] - means).assign(firm_id=d["firm_id"], weight=w)
+        outcome, rhs = self.formula.split("~")
+        keep = [v for v in rhs.split("+") if centred[v.strip()].abs().max() > 1e-12 or v.strip() == self.term]
+        formula = f"{outcome}~ 0 + {' + '.join(v.strip() for v in keep)}"
+        return wls_term(centred, formula, self.term, weighted=self.weighted, null_value=null_value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -315,3 +437,104 @@ class ProportionDifference:
         column, _, value = (part.strip() for part in self.outcome.partition("=="))
         hit = rows[column].eq(value.strip("'\"")).where(rows[column].notna())
         return proportion_difference(hit[rows[self.group] == self.a], hit[rows[self.group] == self.b])
+
+
+def _cluster_sandwich_se(x: np.ndarray, y: np.ndarray, mu: np.ndarray, w: np.ndarray, groups: np.ndarray,
+                         j: int) -> float:
+    """Cluster-robust SE of coefficient ``j`` of a weighted Poisson pseudo-ML fit (sandwich, CR1)."""
+    bread = np.linalg.inv((x * (w * mu)[:, None]).T @ x)
+    scores = x * (w * (y - mu))[:, None]
+    summed = pd.DataFrame(scores).groupby(groups).sum().to_numpy()
+    g, n, k = summed.shape[0], len(y), x.shape[1]
+    meat = summed.T @ summed * g / (g - 1) * (n - 1) / (n - k)
+    return float(np.sqrt((bread @ meat @ bread)[j, j]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PoissonPML:
+    """Poisson pseudo-maximum likelihood of a non-negative amount per unit of ``exposure`` (zeros kept).
+
+    The outcome is ``amount / exposure`` (e.g. vendor support per euro of revenue) and the model
+    ``E[ratio | x] = exp(x b)``: the coefficient ``term`` is a log-ratio, and firm-years with an
+    amount of zero stay in the fit, unlike a regression of a log ratio.  This is the log-offset
+    model with each firm weighted by its survey weight rather than by its exposure (an
+    exposure-weighted fit is dominated by the few largest firms).  SEs clustered by firm (sandwich).
+    """
+
+    formula: str
+    term: str
+    exposure: str
+    where: str | None = None
+    weighted: bool = True
+    min_n: int = MIN_N
+
+    @property
+    def label(self) -> str:
+        return "Poisson pseudo-ML of the ratio to revenue (zeros kept), survey weights, SE clustered by firm"
+
+    @property
+    def requirements(self) -> Requirements:
+        """The formula's variables and the exposure with values; both groups of each tested indicator."""
+        groups = tuple(g for v in self.term.split(":") for g in GROUPS.get(v, ()))
+        columns = tuple(dict.fromkeys([*formula_variables(self.formula), self.exposure]))
+        return Requirements(table="survey", columns=columns, where=self.where, groups=groups, min_n=self.min_n)
+
+    def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
+        import statsmodels.api as sm
+
+        amount, rhs = self.formula.split("~")
+        rows = _rows(data.survey, self.where)
+        exposure = rows[self.exposure].astype(float)
+        rows = rows.assign(_ratio=(rows[amount.strip()].astype(float) / exposure).where(exposure > 0))
+        formula = f"_ratio ~ {rhs.strip()}"
+        d = _model_frame(rows, formula, self.weighted)
+        w = d["weight"].to_numpy() if self.weighted else np.ones(len(d))
+        model = smf.glm(formula, d, family=sm.families.Poisson(), var_weights=w / w.mean())
+        fit = model.fit()
+        j = list(fit.params.index).index(self.term)
+        se = _cluster_sandwich_se(model.exog, model.endog, fit.mu, w, pd.factorize(d["firm_id"])[0], j)
+        est = float(fit.params[self.term])
+        crit = stats.norm.ppf(1 - ALPHA / 2)
+        z = (est - null_value) / se
+        return Estimate(est, est - crit * se, est + crit * se, float(2 * stats.norm.sf(abs(z))), int(len(d)), se,
+                        float("nan"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class PairMeanDifference:
+    """Share of ``outcome`` items, averaged within each relationship pair, group ``a`` minus ``b``.
+
+    One item (``unit``) appears on one row per partner (two); its pair is the sorted pair of firms
+    on its rows.  Pairs, not items, are the independent units (SE clustered by pair).
+    """
+
+    table: str
+    outcome: str
+    group: str
+    a: str
+    b: str
+    unit: str = "deal_id"
+    weighted: bool = False
+    min_n: int = MIN_N
+
+    @property
+    def label(self) -> str:
+        return "difference of mean pair-level shares, SE clustered by relationship pair (Welch)"
+
+    @property
+    def requirements(self) -> Requirements:
+        """The outcome, group, unit and firm columns; items in both groups ``a`` and ``b``."""
+        column = self.outcome.partition("==")[0].strip()
+        groups = tuple((f"{self.group} == {g!r}", f"no {g} items in the {self.table}") for g in (self.a, self.b))
+        return Requirements(table=self.table, columns=tuple(dict.fromkeys((column, self.group, self.unit))),
+                            groups=groups, min_n=self.min_n)
+
+    def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
+        rows = getattr(data, self.table)
+        firm = rows["firm_id"].astype("string").fillna("?" + rows["record_id"].astype("string"))
+        by_unit = firm.groupby(rows[self.unit])
+        pair = by_unit.transform("min") + "|" + by_unit.transform("max")
+        items = rows.assign(_pair=pair).drop_duplicates(self.unit)
+        column, _, value = (part.strip() for part in self.outcome.partition("=="))
+        hit = items[column].eq(value.strip("'\"")).where(items[column].notna())
+        return pair_mean_difference(hit, items[self.group], items["_pair"], self.a, self.b)

@@ -1,15 +1,22 @@
 """Method validation: do the estimators recover the planted truth across many simulated worlds?
 
 For each seed: simulate a world, build it, run the analysis stage and the hypothesis catalogue, and
-compare every estimate with the effect planted in that world.  Across seeds, per hypothesis:
+compare every estimate with the planted value of its estimand (computed on the world's true
+population, :mod:`channelstudy.simulate.estimands`).  Across seeds, per hypothesis:
 
-* **coverage** - share of 95 % CIs that contain the planted value (target 0.90-0.99);
-* **power** - share of worlds where the effect is declared supported (Holm-adjusted p < 0.05, right
-  direction);
-* for the planted null H0, the **false-positive rate** - share of worlds with an unadjusted
-  p < 0.05 (target at most 0.05 plus Monte Carlo error).
+* **coverage** - share of 95 % CIs that contain the planted value, with its exact (Clopper-Pearson)
+  95 % interval and Monte Carlo SE; passes when the point estimate lies in [0.93, 0.97] (not judged
+  for the calibration check H1);
+* **power** - share of worlds where the confirmatory effect is declared supported (Holm-adjusted
+  p < 0.05 across H2-H9, right direction);
+* for the negative control H0, the **false-positive rate** - share of worlds with a two-sided
+  p < 0.05; passes when the point estimate is at most 0.05 (its exact interval is reported);
+  and the share of worlds where the TOST declares equivalence;
+* **z** - mean z-score of the estimate against the null (how far from zero a typical world is).
 
-Each rate comes with its Monte Carlo standard error, sqrt(p (1 - p) / n_seeds).
+The cheap loops (:func:`truth_study`) skip the raw files, cleaning and linkage: they run the
+estimators on the true respondents with their true inclusion weights, which is enough for the
+H0 false-positive loop (1,000 worlds) and the power study.
 Run by ``make validate`` (``channelstudy validate``); not part of ``make test``.
 """
 
@@ -19,35 +26,107 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
+from channelstudy.hypotheses.study import StudyData
+from channelstudy.vocabulary import CREDIT_TYPES, SOUTH
 
 log = logging.getLogger(__name__)
 
-COVERAGE_TARGET = (0.90, 0.99)
+__all__ = ["COVERAGE_TARGET", "FPR_TARGET", "clopper_pearson", "summarise", "truth_study"]
+
+COVERAGE_TARGET = (0.93, 0.97)
+"""Pass band for the coverage point estimate of a nominal 95 % CI (>= 200 worlds)."""
 FPR_TARGET = 0.05
 
 
-def summarise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per hypothesis: coverage, power, false-positive rate (H0), with Monte Carlo standard errors."""
-    def mc_se(p: pd.Series) -> float:
-        return float(np.sqrt(p.mean() * (1 - p.mean()) / len(p)))
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial confidence interval for ``k`` successes in ``n`` trials.
 
+    >>> [round(x, 4) for x in clopper_pearson(190, 200)]
+    [0.91, 0.9758]
+    >>> clopper_pearson(0, 10)[0], clopper_pearson(10, 10)[1]
+    (0.0, 1.0)
+    """
+    a = (1 - level) / 2
+    low = float(stats.beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
+    high = float(stats.beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
+    return low, high
+
+
+def _rate(flags: pd.Series) -> dict[str, float]:
+    k, n = int(flags.sum()), int(len(flags))
+    p = k / n
+    low, high = clopper_pearson(k, n)
+    return {"rate": p, "mc_se": float(np.sqrt(p * (1 - p) / n)), "low": low, "high": high}
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per hypothesis: coverage (exact CI, MC SE), power, H0 false-positive rate, bias, mean z; pass flags."""
     rows = []
     for hid, g in runs.groupby("id", sort=True):
-        significant = g["p_value"] < 0.05
+        cov = _rate(g["covered"].astype(bool))
+        significant = _rate(g["p_value"] < 0.05)
+        family = g["family"].iloc[0] if "family" in g else ("control" if hid == "H0" else "confirmatory")
+        confirmatory = family == "confirmatory"
+        power = _rate(g["supported"].astype("boolean").fillna(False).astype(bool)) if confirmatory else None
+        se = (g["ci_high"] - g["ci_low"]) / (2 * 1.959964) if "se" not in g else g["se"]
         rows.append({
             "id": hid,
+            "family": family,
             "n_seeds": int(len(g)),
             "planted_mean": float(g["planted"].mean()),
             "estimate_mean": float(g["estimate"].mean()),
             "bias": float((g["estimate"] - g["planted"]).mean()),
-            "coverage": float(g["covered"].mean()),
-            "coverage_mc_se": mc_se(g["covered"].astype(float)),
-            "power": float(g["supported"].mean()) if hid != "H0" else np.nan,
-            "false_positive_rate": float(significant.mean()) if hid == "H0" else np.nan,
-            "fpr_mc_se": mc_se(significant.astype(float)) if hid == "H0" else np.nan,
+            "mean_se": float(np.mean(se)),
+            "sd_estimate": float(g["estimate"].std(ddof=1)) if len(g) > 1 else float("nan"),
+            "mean_z": float(((g["estimate"] - g.get("null_value", 0.0)) / se).mean()),
+            "coverage": cov["rate"],
+            "coverage_mc_se": cov["mc_se"],
+            "coverage_ci_low": cov["low"],
+            "coverage_ci_high": cov["high"],
+            "power": power["rate"] if power else np.nan,
+            "power_mc_se": power["mc_se"] if power else np.nan,
+            "false_positive_rate": significant["rate"] if hid == "H0" else np.nan,
+            "fpr_mc_se": significant["mc_se"] if hid == "H0" else np.nan,
+            "fpr_ci_low": significant["low"] if hid == "H0" else np.nan,
+            "fpr_ci_high": significant["high"] if hid == "H0" else np.nan,
+            "equivalence_rate": float(g["equivalent"].astype("boolean").fillna(False).mean())
+            if hid == "H0" and "equivalent" in g else np.nan,
         })
     out = pd.DataFrame(rows)
     low, high = COVERAGE_TARGET
-    out["coverage_ok"] = out["coverage"].between(low - 2 * out["coverage_mc_se"], high + 2 * out["coverage_mc_se"])
-    out["fpr_ok"] = np.where(out["id"] == "H0", out["false_positive_rate"] <= FPR_TARGET + 2 * out["fpr_mc_se"], pd.NA)
+    # H1's calibration check is a mean over (nearly) a census of a Pareto-tailed size distribution: its
+    # bootstrap CI is reported, not judged (the hypothesis H1 is the descriptive SBS comparison)
+    out["coverage_ok"] = pd.array([bool(low <= c <= high) if f != "calibration" else pd.NA
+                                   for c, f in zip(out["coverage"], out["family"], strict=True)], dtype="boolean")
+    out["fpr_ok"] = pd.array([fpr <= FPR_TARGET if hid == "H0" else pd.NA
+                              for hid, fpr in zip(out["id"], out["false_positive_rate"], strict=True)],
+                             dtype="boolean")
     return out
+
+
+def truth_study(world) -> StudyData:
+    """The study tables of a simulated world's *true* respondents (no files, no cleaning, no linkage).
+
+    Weights are the inverse true response probabilities, partner types the true ones and firm ids
+    the true keys: what the full pipeline would produce with perfect data, at a fraction of the cost.
+    """
+    r = world.responses
+    firms = world.firms.set_index("firm_key")
+    employees = r["employees"].astype(float)
+    survey = r.assign(
+        firm_id=r["firm_key"],
+        weight=1 / r["response_prob"],
+        credit=r["partner_type"].isin(CREDIT_TYPES).astype(float),
+        isv=(r["partner_type"] == "isv").astype(float),
+        south=firms.loc[r["firm_key"], "macro_area"].isin(SOUTH).to_numpy().astype(float),
+        log_emp=np.log(employees),
+        t=(r["wave"] - r["wave"].min()).astype(float),
+        formal=r["formal_solutions"].astype(float),
+    )
+    f = world.firms.assign(firm_id=world.firms["firm_key"], classified_type=world.firms["partner_type"],
+                           in_directory=True)
+    d = world.deals
+    pipeline = d.assign(firm_id=d["firm_key"], record_id=[f"P{i:07d}" for i in range(len(d))])
+    return StudyData(survey=survey, firms=f, pipeline=pipeline)

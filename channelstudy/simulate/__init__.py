@@ -30,9 +30,10 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.simulate.config import MessRates, PlantedEffects, WorldConfig
+from channelstudy.simulate.estimands import population_estimands
 from channelstudy.simulate.export import records_truth, render_sources, write_manifest, write_source
 from channelstudy.simulate.world import World, build_world
-from channelstudy.vocabulary import DE_J62_PERSONS_PER_ENTERPRISE
+from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE
 
 __all__ = ["DEFAULT_SEED", "MessRates", "PlantedEffects", "SimulationResult", "WorldConfig", "planted_effects",
            "simulate"]
@@ -93,48 +94,57 @@ def planted_effects(world: World) -> dict[str, dict]:
     firms = world.firms
     partners = firms[firms["partner_type"] != "platform_vendor"]
     isv = partners["partner_type"] == "isv"
-    h5 = float(partners.loc[isv, "main_platform_share"].mean() - partners.loc[~isv, "main_platform_share"].mean())
     h5_single = float(partners.loc[isv, "single_platform"].mean() - partners.loc[~isv, "single_platform"].mean())
+    pop = population_estimands(world.population, world.deals, world.config.waves[0], h9_channel=e.h9_lead_share_channel,
+                               h9_alliance=e.h9_lead_share_alliance, h9_sd=e.h9_pair_sd)
 
-    def effect(claim: str, estimand: str, planted: float, null: float, direction: str, unit: str, **also) -> dict:
-        return {"claim": claim, "estimand": estimand, "planted": round(float(planted), 6),
-                "null_value": null, "direction": direction, "unit": unit, **also}
+    def effect(hid: str, claim: str, estimand: str, structural: float, null: float, direction: str, unit: str,
+               **also) -> dict:
+        extra = pop.get(hid, {})
+        value = structural if hid in ("H0", "H1") else extra["estimand_value"]
+        return {"claim": claim, "estimand": estimand, "planted": round(float(value), 6),
+                "structural": round(float(structural), 8), "null_value": null, "direction": direction,
+                "unit": unit, **extra, **also}
 
     return {
-        "H0": effect("Control: a planted null.",
-                     "difference in mean agreement (1-5) that the vendor portal is easy to use, ISVs minus resellers",
+        "H0": effect("H0", "Control: a planted null.",
+                     "difference in mean agreement (1-5) that the vendor portal is easy to use, ISVs minus resellers, "
+                     "at equal size (log persons employed)",
                      e.h0_portal_diff, 0.0, "none", "Likert points"),
-        "H1": effect("The partner ecosystem is highly fragmented, more than in peer countries.",
+        "H1": effect("H1", "Calibration check (not a hypothesis): simulated J62-like partners are as large as "
+                           "Italy's real J62 enterprises.",
                      "persons employed per enterprise, J62-like partners (SIs, ISVs, MSPs), true population",
-                     _mean_size_j62(firms), DE_J62_PERSONS_PER_ENTERPRISE, "less", "persons per enterprise",
-                     null_source="Eurostat sbs_sc_ovw 2024, Germany J62 (real figure)",
+                     _mean_size_j62(firms), IT_J62_PERSONS_PER_ENTERPRISE, "none", "persons per enterprise",
+                     null_source="ISTAT SBS 2023, Italy J62 (real figure the simulator is calibrated to)",
                      micro_turnover_share=round(_micro_turnover_share(firms), 6),
                      micro_firm_share=round(float((partners["employees"] < 10).mean()), 6),
                      revenue_hhi_by_type=_hhi_by_type(partners),
                      size_tail="lognormal body with a Pareto tail (alpha 1.2 above 10 persons employed)"),
-        "H2": effect("Resellers and distributors carry long payment terms.",
-                     "DSO difference, resellers and distributors vs other partners, controlling size and macro-area",
+        "H2": effect("H2", "Resellers and distributors carry long payment terms.",
+                     "DSO difference, resellers and distributors vs other partners, controlling size and macro-area "
+                     "(population regression coefficient)",
                      e.h2_dso_reseller_distributor_days, 0.0, "greater", "days"),
-        "H3": effect("Carrying credit leaves resellers and distributors less for innovation.",
+        "H3": effect("H3", "Carrying credit leaves resellers and distributors less for innovation.",
                      "change in R&D share of revenue per DSO day, resellers and distributors",
                      e.h3_rd_share_per_dso_day, 0.0, "less", "share per day"),
-        "H4": effect("ISVs increasingly compete for platform-vendor support.",
+        "H4": effect("H4", "ISVs increasingly compete for platform-vendor support.",
                      "yearly trend of log vendor support per euro of revenue, ISVs minus other partners",
                      e.h4_isv_support_trend_per_wave, 0.0, "greater", "log points per year"),
-        "H5": effect("ISVs align with a single platform.",
+        "H5": effect("H5", "ISVs align with a single platform.",
                      "difference in mean revenue share tied to the main platform, ISVs minus other partners",
-                     h5, 0.0, "greater", "share", single_platform_diff=round(h5_single, 6)),
-        "H6": effect("Cloud lets small ISVs reach foreign markets.",
+                     e.h5_isv_main_platform_share_diff, 0.0, "greater", "share",
+                     single_platform_diff=round(h5_single, 6)),
+        "H6": effect("H6", "Cloud lets small ISVs reach foreign markets.",
                      "ISVs: change in international revenue share per unit of cloud revenue share, given size",
                      e.h6_intl_share_per_cloud_share, 0.0, "greater", "share per share"),
-        "H7": effect("Formal repeatable solutions differentiate partners.",
-                     "win-rate difference, partners with formal solutions minus without",
+        "H7": effect("H7", "Formal repeatable solutions differentiate partners.",
+                     "win-rate difference, partners with formal solutions minus without, given size and business model",
                      e.h7_win_rate_formal_solutions_diff, 0.0, "greater", "share"),
-        "H8": effect("SIs increasingly build offerings around ISV solutions.",
+        "H8": effect("H8", "SIs increasingly build offerings around ISV solutions.",
                      "yearly change of the share of SI revenue from ISV-based solutions",
                      e.h8_si_isv_solution_share_trend, 0.0, "greater", "share per year"),
-        "H9": effect("Leads define channel relations, co-worked opportunities alliances; a JV widens an alliance.",
-                     "share of pipeline items that are leads, channel minus alliance",
+        "H9": effect("H9", "Leads define channel relations, co-worked opportunities alliances; a JV widens an alliance.",
+                     "mean over relationship pairs of the pair's lead share, channel minus alliance",
                      e.h9_lead_share_channel - e.h9_lead_share_alliance, 0.0, "greater", "share",
                      jv_new_customer_share=e.h9_jv_new_customer_share,
                      jv_outside_alliance_share_expected=_jv_outside_share(world),

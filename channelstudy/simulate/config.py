@@ -108,44 +108,85 @@ ATECO_2007_EQUIVALENT: dict[str, str] = {
 
 @dataclass(frozen=True)
 class PlantedEffects:
-    """Effect sizes planted in the simulated world, one per hypothesis of STUDY.md.
+    """Structural effect sizes planted in the simulated world, one per hypothesis of STUDY.md.
 
-    All are assumptions chosen to be detectable with ~2,000 responses a wave; ``h0`` is a true
-    null.  ``effects.json`` records each with its estimand and expected direction.
+    Modest by design: at the default sample (about 2,000 responses a wave) each confirmatory
+    effect sits about 2.5-3.5 standard errors from zero (power roughly 0.5-0.9), so the
+    method validation and the power study (``channelstudy power``) can show where the design
+    fails.  Several effects differ by size class (``size_heterogeneity``: micro firms, fewer than
+    10 persons employed, get ``1 + h`` times the effect, larger firms ``1 - h``), and size and
+    business model (revenue share of professional services / own IP) drive both sides of H3 and
+    H7 (confounding the controls must remove).  ``effects.json`` records, per hypothesis, the
+    *population value of the estimator's estimand* (computed on the true population of firms x
+    waves), the structural parameter and the unadjusted (naive) population value.  ``h0`` is a
+    true null (conditional on size: the raw ISV/reseller difference is confounded by size).
     """
 
-    h2_dso_reseller_distributor_days: float = 18.0
-    """H2: extra days sales outstanding of resellers and distributors, other things equal."""
-    h2_dso_south_days: float = 12.0
+    h2_dso_reseller_distributor_days: float = 3.0
+    """H2: extra days sales outstanding of resellers and distributors, other things equal (size-varying)."""
+    h2_dso_south_days: float = 6.0
     """Extra DSO in Sud and Isole (a control, not a hypothesis)."""
-    h3_rd_share_per_dso_day: float = -0.0004
+    h3_rd_share_per_dso_day: float = -0.00007
     """H3: change in R&D share of revenue per extra DSO day, resellers and distributors."""
-    h4_isv_support_trend_per_wave: float = 0.12
-    """H4: yearly growth of log vendor support per euro of revenue, ISVs relative to others."""
-    h5_isv_main_platform_share_diff: float = 0.18
-    """H5: extra share of revenue tied to the main platform, ISVs vs other types."""
-    h6_intl_share_per_cloud_share: float = 0.30
-    """H6: ISVs: international revenue share per unit of cloud-subscription share."""
-    h7_win_rate_formal_solutions_diff: float = 0.08
-    """H7: win-rate difference, partners with formal repeatable solutions vs without."""
-    h8_si_isv_solution_share_trend: float = 0.025
+    h4_isv_support_trend_per_wave: float = 0.05
+    """H4: yearly growth of log expected vendor support per euro of revenue, ISVs relative to others."""
+    h5_isv_main_platform_share_diff: float = 0.02
+    """H5: extra expected share of revenue tied to the main platform of a multi-platform ISV."""
+    h6_intl_share_per_cloud_share: float = 0.07
+    """H6: ISVs: international revenue share per unit of cloud-subscription share (before clipping at 0)."""
+    h7_win_rate_formal_solutions_diff: float = 0.009
+    """H7: win-rate difference, partners with formal repeatable solutions vs without (size-varying)."""
+    h8_si_isv_solution_share_trend: float = 0.005
     """H8: yearly increase of the share of SI revenue from ISV-based solutions."""
-    h9_lead_share_channel: float = 0.80
-    """H9: share of channel pipeline items that are leads (the rest are opportunities)."""
-    h9_lead_share_alliance: float = 0.20
-    """H9: share of alliance pipeline items that are leads."""
+    h9_lead_share_channel: float = 0.54
+    """H9: mean lead share of a channel pair (each pair has its own share around it)."""
+    h9_lead_share_alliance: float = 0.46
+    """H9: mean lead share of an alliance pair."""
+    h9_pair_sd: float = 0.8
+    """H9: SD of the pair-level lead propensity on the logit scale (items of a pair are not independent)."""
     h9_jv_new_customer_share: float = 0.60
     """H9: share of joint-venture deals with customers outside the parents' alliance pipeline."""
     h0_portal_diff: float = 0.0
-    """H0: difference in agreement that the vendor portal is easy, ISVs vs resellers (a true null)."""
+    """H0: difference in agreement that the vendor portal is easy, ISVs vs resellers at equal size (a null)."""
+    size_heterogeneity: float = 0.5
+    """H2 and H7: micro firms get (1 + h) times the effect, larger firms (1 - h)."""
+    confounding: float = 1.0
+    """Strength of the size / business-model paths into both sides of H3 and H7 (0 switches them off)."""
 
     def __post_init__(self) -> None:
         for name in ("h9_lead_share_channel", "h9_lead_share_alliance", "h9_jv_new_customer_share"):
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be a share in [0, 1], got {value}")
+            if not 0.0 < value < 1.0 or (name == "h9_jv_new_customer_share" and not 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be a share in (0, 1), got {value}")
         if self.h0_portal_diff != 0.0:
             raise ValueError("h0_portal_diff is the planted null and must stay 0")
+        if not 0.0 <= self.size_heterogeneity < 1.0:
+            raise ValueError(f"size_heterogeneity must be in [0, 1), got {self.size_heterogeneity}")
+
+    def scaled(self, multiplier: float) -> PlantedEffects:
+        """The same world with every confirmatory effect (H2-H9) multiplied by ``multiplier``.
+
+        H9's two lead shares move symmetrically around their midpoint.
+
+        >>> PlantedEffects().scaled(2.0).h7_win_rate_formal_solutions_diff
+        0.018
+        """
+        from dataclasses import replace
+
+        mid = (self.h9_lead_share_channel + self.h9_lead_share_alliance) / 2
+        half = (self.h9_lead_share_channel - self.h9_lead_share_alliance) / 2 * multiplier
+        return replace(
+            self,
+            h2_dso_reseller_distributor_days=self.h2_dso_reseller_distributor_days * multiplier,
+            h3_rd_share_per_dso_day=self.h3_rd_share_per_dso_day * multiplier,
+            h4_isv_support_trend_per_wave=self.h4_isv_support_trend_per_wave * multiplier,
+            h5_isv_main_platform_share_diff=self.h5_isv_main_platform_share_diff * multiplier,
+            h6_intl_share_per_cloud_share=self.h6_intl_share_per_cloud_share * multiplier,
+            h7_win_rate_formal_solutions_diff=self.h7_win_rate_formal_solutions_diff * multiplier,
+            h8_si_isv_solution_share_trend=self.h8_si_isv_solution_share_trend * multiplier,
+            h9_lead_share_channel=mid + half,
+            h9_lead_share_alliance=mid - half,
+        )
 
 
 @dataclass(frozen=True)
@@ -198,6 +239,11 @@ class WorldConfig:
     """Log-odds bonus to respond for firms that answered the previous wave."""
     size_response_elasticity: float = 0.45
     """Log-odds of responding per unit of log(employees): larger firms answer more often."""
+    nonignorable_response: float = 0.0
+    """Scenario 'non-ignorable response': log-odds of responding per SD of the firm's own win rate
+    that wave (firms that win more answer more often). 0 in the default world (response depends on
+    size and panel history only, which the weights can model); set e.g. 0.5 to see the estimators'
+    bias when response depends on an outcome."""
     directory_coverage: tuple[float, float] = (0.62, 0.55)
     """Share of firms listed by analyst A (Italian CSV) and analyst B (English XLSX)."""
     roster_coverage: float = 0.85

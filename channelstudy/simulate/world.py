@@ -16,6 +16,7 @@ from stdnum import luhn
 
 from channelstudy.reference.comuni import load_comuni
 from channelstudy.simulate import naming
+from channelstudy.simulate.answers import CERTIFICATIONS, multi_choice, population_panel, select_respondents
 from channelstudy.simulate.config import (
     ARCHETYPE_BY_TYPE,
     ARCHETYPE_MIX,
@@ -27,7 +28,7 @@ from channelstudy.simulate.config import (
     TYPE_SHARES,
     WorldConfig,
 )
-from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE, LIKERT_ITEMS, REVENUE_STREAMS, SOUTH, TIERS
+from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE, REVENUE_STREAMS, TIERS
 
 SIZE_BODY_MEDIAN = 1.5
 SIZE_BODY_SIGMA = 0.7
@@ -51,9 +52,6 @@ PROVINCE_WEIGHT = {
 }
 """Relative weight of provinces hosting ICT firms (others 1): ICT firms cluster in metro areas."""
 
-CERTIFICATIONS = ("cloud", "security", "data", "ai", "networking", "modern_work", "erp")
-LIKERT_LATENT_CUTS = (-1.3, -0.45, 0.45, 1.3)
-"""Cut points of the standard-normal latent attitude: about 10/23/34/23/10 % in categories 1-5."""
 
 
 @dataclass
@@ -67,6 +65,8 @@ class World:
     customers: pd.DataFrame
     vendors: pd.DataFrame
     config: WorldConfig
+    population: pd.DataFrame | None = None
+    """True answers of every partner in every wave (responses are a sample of it)."""
 
 
 def vat_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -167,10 +167,6 @@ def draw_revenue_mix(rng: np.random.Generator, archetype: np.ndarray, concentrat
     return mix
 
 
-def _likert(latent: np.ndarray) -> np.ndarray:
-    return (np.searchsorted(np.asarray(LIKERT_LATENT_CUTS), latent) + 1).astype(np.int64)
-
-
 def build_vendors(cfg: WorldConfig) -> pd.DataFrame:
     """The platform vendors: fictional names and popularity weights."""
     names = naming.VENDOR_NAMES[: cfg.n_vendors]
@@ -267,7 +263,7 @@ def build_relations(rng: np.random.Generator, firms: pd.DataFrame, vendors: pd.D
     n = len(partners)
     is_isv = (partners["partner_type"] == "isv").to_numpy()
     size = np.log(partners["employees"].to_numpy())
-    n_platforms = np.where(is_isv, 1 + rng.poisson(0.45, size=n), 1 + rng.poisson(1.0 + 0.25 * size, size=n))
+    n_platforms = 1 + rng.poisson(np.maximum(0.1, 0.9 + 0.25 * size - 0.1 * is_isv), size=n)
     n_platforms = np.minimum(n_platforms, cfg.n_vendors)
     pop = vendors["popularity"].to_numpy()
     main_idx = rng.choice(cfg.n_vendors, size=n, p=pop)
@@ -307,7 +303,7 @@ def build_relations(rng: np.random.Generator, firms: pd.DataFrame, vendors: pd.D
     certs_n = np.minimum(len(CERTIFICATIONS), rng.poisson(0.6 + 0.5 * np.digitize(score, [1.2, 2.6, 4.0])))
     rel = rel.assign(
         tier=tier,
-        competencies=[_multi(rng, CERTIFICATIONS, k) for k in certs_n],
+        competencies=[multi_choice(rng, CERTIFICATIONS, k) for k in certs_n],
         n_certified=rng.poisson(1 + np.exp(np.clip(score, 0, 5)) / 4),
         lead_registration=rng.random(m) < 0.35 + 0.12 * np.digitize(score, [1.2, 2.6, 4.0]),
         mdf=rng.random(m) < 0.1 + 0.15 * np.digitize(score, [1.2, 2.6, 4.0]),
@@ -330,139 +326,6 @@ def build_relations(rng: np.random.Generator, firms: pd.DataFrame, vendors: pd.D
 def _shift_probs(pop: np.ndarray) -> np.ndarray:
     p = np.roll(pop, -1)[: len(pop) - 1]
     return p / p.sum()
-
-
-def _multi(rng: np.random.Generator, options: tuple[str, ...], k: int) -> str:
-    if k <= 0:
-        return ""
-    return ";".join(sorted(rng.choice(options, size=min(k, len(options)), replace=False)))
-
-
-def _wave_response_intercept(logit_rest: np.ndarray, target: float) -> float:
-    lo, hi = -20.0, 10.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        expected = (1 / (1 + np.exp(-(mid + logit_rest)))).sum()
-        lo, hi = (mid, hi) if expected < target else (lo, mid)
-    return (lo + hi) / 2
-
-
-def draw_respondents(rng: np.random.Generator, firms: pd.DataFrame, cfg: WorldConfig) -> pd.DataFrame:
-    """Who answers each wave: response rises with size; last wave's respondents answer again more often.
-
-    The intercept of each wave is solved so that the expected number of responses is
-    ``cfg.responses_per_wave``; the realised number varies around it.
-    """
-    eligible = (firms["partner_type"] != "platform_vendor").to_numpy()
-    log_size = np.log(firms["employees"].to_numpy())
-    previous = np.zeros(len(firms), dtype=bool)
-    frames = []
-    for wave in cfg.waves:
-        rest = cfg.size_response_elasticity * log_size + cfg.panel_persistence * previous
-        rest = np.where(eligible, rest, -np.inf)
-        a = _wave_response_intercept(rest, cfg.responses_per_wave)
-        p = 1 / (1 + np.exp(-(a + rest)))
-        answered = rng.random(len(firms)) < p
-        frames.append(pd.DataFrame({"firm_key": firms["firm_key"].to_numpy()[answered], "wave": wave,
-                                    "response_prob": p[answered]}))
-        previous = answered
-    return pd.concat(frames, ignore_index=True)
-
-
-def build_responses(rng: np.random.Generator, firms: pd.DataFrame, firm_attrs: pd.DataFrame,
-                    cfg: WorldConfig) -> pd.DataFrame:
-    """True answers of each respondent in each wave, with the planted effects H0-H8."""
-    eff = cfg.effects
-    resp = draw_respondents(rng, firms, cfg)
-    f = firms.set_index("firm_key").loc[resp["firm_key"]].reset_index()
-    a = firm_attrs.set_index("firm_key").loc[resp["firm_key"]].reset_index(drop=True)
-    n = len(resp)
-    t = (resp["wave"] - cfg.waves[0]).to_numpy()
-    ptype = f["partner_type"].to_numpy()
-    credit = np.isin(ptype, ["reseller", "distributor"])
-    isv = ptype == "isv"
-    si = ptype == "system_integrator"
-    south = f["macro_area"].isin(SOUTH).to_numpy()
-    log_emp = np.log(f["employees"].to_numpy())
-
-    # H2: resellers and distributors carry longer payment terms
-    dso = (62 + eff.h2_dso_reseller_distributor_days * credit + eff.h2_dso_south_days * south
-           - 2.5 * (log_emp - 1.5) + f["dso_firm_effect"].to_numpy() + rng.normal(0, 8, n))
-    dso = np.clip(np.round(dso), 5, 240)
-
-    # H3: among resellers/distributors, credit crowds out innovation
-    rd_base = np.select([f["archetype"] == "own_ip", f["archetype"] == "services_led"], [0.14, 0.05], 0.03)
-    rd = rd_base + rng.normal(0, 0.012, n)
-    rd = np.where(credit, 0.045 + eff.h3_rd_share_per_dso_day * (dso - 80) + rng.normal(0, 0.012, n), rd)
-    rd = np.clip(rd, 0, 0.6)
-
-    # H7: repeatable solutions differentiate
-    lam = np.select([f["archetype"] == "own_ip", f["archetype"] == "services_led"], [2.5, 1.2], 0.5)
-    n_solutions = rng.poisson(lam)
-    formal = n_solutions > 0
-    win_rate = np.clip(0.24 + eff.h7_win_rate_formal_solutions_diff * formal + rng.normal(0, 0.07, n), 0.01, 0.95)
-    vendor_rating = _likert(0.5 * formal - 0.25 + rng.normal(0, 1, n))
-    joint_pipeline = np.round(f["revenue_eur"].to_numpy() * rng.lognormal(-2.2 + 0.4 * formal, 0.6), -2)
-
-    # H6: cloud lets ISVs reach foreign markets
-    cloud = np.clip(f["mix_cloud_subs"].to_numpy() + f["mix_sw_resale"].to_numpy() * rng.beta(2, 3, n)
-                    + 0.02 * t + rng.normal(0, 0.02, n), 0, 1)
-    intl_isv = 0.03 + eff.h6_intl_share_per_cloud_share * cloud + 0.01 * log_emp + rng.normal(0, 0.05, n)
-    intl_other = 0.02 + 0.01 * log_emp + np.abs(rng.normal(0, 0.03, n))
-    intl = np.clip(np.where(isv, intl_isv, intl_other), 0, 1)
-
-    # H4: ISVs increasingly compete for vendor support (per euro of revenue)
-    log_support_ratio = (-4.2 - 0.35 * isv + 0.15 * (ptype == "distributor") + 0.02 * t
-                         + eff.h4_isv_support_trend_per_wave * t * isv + rng.normal(0, 0.45, n))
-    support = np.round(f["revenue_eur"].to_numpy() * np.exp(log_support_ratio), -1)
-
-    # H8: SIs build offerings around ISV solutions
-    isv_sol = np.where(si, np.clip(0.18 + eff.h8_si_isv_solution_share_trend * t + rng.normal(0, 0.07, n), 0, 1),
-                       np.nan)
-
-    # H5: main-platform share (firm-level truth plus reporting noise)
-    main_share = np.clip(a["main_platform_share"].to_numpy() + rng.normal(0, 0.02, n), 0, 1)
-
-    # Likert attitudes: H0 portal item has no type effect at all
-    att = {
-        "att_portal_easy": _likert(f["latent_portal"].to_numpy() * 0.6 + rng.normal(0, 0.8, n)),
-        "att_credit_burden": _likert(0.8 * credit + 0.02 * (dso - 70) - 0.4 + rng.normal(0, 1, n)),
-        "att_isv_competition": _likert(0.6 * credit + 0.1 * t * credit - 0.3 + rng.normal(0, 1, n)),
-        "att_vendor_values_solutions": _likert(0.5 * formal - 0.2 + rng.normal(0, 1, n)),
-    }
-    assert set(att) == set(LIKERT_ITEMS)
-    certs_k = rng.poisson(0.8 + 0.3 * log_emp)
-    out = pd.DataFrame(
-        {
-            "firm_key": resp["firm_key"],
-            "wave": resp["wave"],
-            "response_prob": resp["response_prob"],
-            "partner_type": ptype,
-            "language": np.where(rng.random(n) < 0.7, "it", "en"),
-            "employees": f["employees"].to_numpy(),
-            "revenue_eur": f["revenue_eur"].to_numpy(),
-            **{f"mix_{s}": f[f"mix_{s}"].to_numpy() for s in REVENUE_STREAMS},
-            "dso_days": dso,
-            "rd_share": np.round(rd, 4),
-            "n_solutions": n_solutions,
-            "formal_solutions": formal,
-            "certifications": [_multi(rng, CERTIFICATIONS, k) for k in certs_k],
-            "intl_share": np.round(intl, 4),
-            "cloud_share": np.round(cloud, 4),
-            "main_platform": a["main_platform"].to_numpy(),
-            "main_platform_share": np.round(main_share, 4),
-            "n_platforms": a["n_platforms"].to_numpy(),
-            "single_platform": a["single_platform"].to_numpy(),
-            "vendor_support_eur": support,
-            "cosell": rng.random(n) < 0.15 + 0.1 * formal + 0.04 * log_emp,
-            "joint_pipeline_eur": joint_pipeline,
-            "win_rate": np.round(win_rate, 3),
-            "vendor_rating": vendor_rating,
-            "isv_solution_share": np.round(isv_sol, 4),
-            **att,
-        }
-    )
-    return out
 
 
 def build_pipeline(rng: np.random.Generator, firms: pd.DataFrame, cfg: WorldConfig
@@ -489,9 +352,8 @@ def build_pipeline(rng: np.random.Generator, firms: pd.DataFrame, cfg: WorldConf
     upstream = np.where(rng.random(nc) < 0.5, size_weighted(by_type["platform_vendor"], nc),
                         size_weighted(by_type["distributor"], nc))
     downstream = size_weighted(by_type["reseller"], nc)
-    channel = pd.DataFrame({"a": upstream, "b": downstream, "relationship": "channel",
-                            "record_type": np.where(rng.random(nc) < eff.h9_lead_share_channel, "lead",
-                                                    "opportunity")})
+    channel = pd.DataFrame({"a": upstream, "b": downstream, "relationship": "channel"})
+    channel["record_type"] = _pair_record_types(rng, channel, eff.h9_lead_share_channel, eff.h9_pair_sd)
 
     # alliances: fixed pairs (vendor-SI, vendor-ISV, SI-ISV) co-working opportunities
     big_si = firms[firms["partner_type"] == "system_integrator"].nlargest(cfg.n_alliances, "employees")["firm_key"]
@@ -507,9 +369,8 @@ def build_pipeline(rng: np.random.Generator, firms: pd.DataFrame, cfg: WorldConf
     na = cfg.n_alliance_deals
     pick = rng.integers(0, cfg.n_alliances, size=na)
     pick[: na // 10] = 0  # the parents' alliance is an active one
-    alliance = pd.DataFrame({"a": pairs[pick, 0], "b": pairs[pick, 1], "relationship": "alliance",
-                             "record_type": np.where(rng.random(na) < eff.h9_lead_share_alliance, "lead",
-                                                     "opportunity")})
+    alliance = pd.DataFrame({"a": pairs[pick, 0], "b": pairs[pick, 1], "relationship": "alliance"})
+    alliance["record_type"] = _pair_record_types(rng, alliance, eff.h9_lead_share_alliance, eff.h9_pair_sd)
 
     deals = pd.concat([channel, alliance], ignore_index=True)
     deals["customer_id"] = customers["customer_id"].to_numpy()[rng.integers(0, cfg.n_customers, len(deals))]
@@ -544,6 +405,20 @@ def build_pipeline(rng: np.random.Generator, firms: pd.DataFrame, cfg: WorldConf
     return long, customers, jv_firm
 
 
+def pair_lead_propensity(mean: float, sd: float, z: np.ndarray) -> np.ndarray:
+    """Lead probability of relationship pairs: logit-normal with location ``logit(mean)``, scale ``sd``."""
+    logit = np.log(mean / (1 - mean))
+    return 1 / (1 + np.exp(-(logit + sd * z)))
+
+
+def _pair_record_types(rng: np.random.Generator, items: pd.DataFrame, mean: float, sd: float) -> np.ndarray:
+    """Lead or opportunity per item; the items of one pair share the pair's lead propensity."""
+    pair = pd.factorize(np.minimum(items["a"], items["b"]) + "|" + np.maximum(items["a"], items["b"]))[0]
+    z = rng.normal(0, 1, pair.max() + 1)
+    p = pair_lead_propensity(mean, sd, z)[pair]
+    return np.where(rng.random(len(items)) < p, "lead", "opportunity")
+
+
 def _joint_venture_firm(rng: np.random.Generator, firms: pd.DataFrame, parents: np.ndarray,
                         jv_key: str) -> pd.DataFrame:
     p = firms.set_index("firm_key").loc[parents]
@@ -565,11 +440,12 @@ def build_world(cfg: WorldConfig, seed: int) -> World:
     vendors = build_vendors(cfg)
     firms = build_firms(rng, cfg, vendors)
     relations, firm_attrs = build_relations(rng, firms, vendors, cfg)
-    responses = build_responses(rng, firms, firm_attrs, cfg)
+    population = population_panel(rng, firms, firm_attrs, cfg)
+    responses = select_respondents(rng, population, cfg)
     deals, customers, jv_firm = build_pipeline(rng, firms, cfg)
     firms = pd.concat([firms.assign(is_joint_venture=False), jv_firm], ignore_index=True)
     firms = firms.merge(firm_attrs, on="firm_key", how="left")
     if firms["vat"].duplicated().any():  # the JV's VAT is drawn apart: keep identities distinct
         raise RuntimeError("duplicate VAT in the simulated population; change the seed")
     return World(firms=firms, relations=relations, responses=responses, deals=deals, customers=customers,
-                 vendors=vendors, config=cfg)
+                 vendors=vendors, config=cfg, population=population)

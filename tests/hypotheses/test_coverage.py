@@ -80,6 +80,6 @@ def test_a_broken_manifest_is_the_builds_error(tmp_path: Path) -> None:
 def test_needs_follow_the_estimators_declarations() -> None:
     needs = {h.id: hypothesis_needs(h) for h in CATALOGUE}
     assert needs["H9"][0] == "a pipeline source" and "pipeline.relationship" in needs["H9"]
-    assert needs["H0"] == ("a survey source", "survey.att_portal_easy", "partner types")
+    assert needs["H0"] == ("a survey source", "survey.att_portal_easy", "partner types", "employees")  # size control
     assert "a directory source" in needs["H1"] and "partner types" in needs["H1"]
     assert not available([], NEEDS["partner types"])
