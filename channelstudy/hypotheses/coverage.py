@@ -58,9 +58,9 @@ VARIABLE_NEEDS: dict[str, tuple[str, ...]] = {
     "south": ("comune or province",), "log_emp": ("employees",), "employees": ("employees",),
     "t": ("more than one survey wave",),
     "log_support_ratio": ("survey.vendor_support_eur", "survey.revenue_eur"),
-    "formal": ("survey.formal_solutions",),
+    "formal": ("survey.formal_solutions",), "firm_id": (),
 }
-"""Study variables computed from canonical fields, and the needs they stand for."""
+"""Study variables computed from canonical fields, and the needs they stand for (``firm_id``: made by the build)."""
 
 
 SECTIONS: dict[str, tuple[str, ...]] = {

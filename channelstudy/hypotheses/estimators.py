@@ -223,8 +223,19 @@ def formula_variables(formula: str) -> list[str]:
 
 def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = True,
              null_value: float = 0.0) -> Estimate:
-    """Coefficient ``term`` of a (weighted) least-squares fit with firm-clustered standard errors."""
+    """Coefficient ``term`` of a (weighted) least-squares fit with firm-clustered standard errors.
+
+    An outcome without variation (range below 1e-12) has no estimate (NaN), not a fit of rounding noise.
+
+    >>> flat = pd.DataFrame({"firm_id": list("abcd"), "weight": 1.0, "y": 0.5, "x": [0.0, 1.0, 2.0, 3.0]})
+    >>> wls_term(flat, "y ~ x", "x").estimate
+    nan
+    """
     d = _model_frame(data, formula, weighted)
+    outcome = formula.split("~")[0].strip()
+    if len(d) and not np.ptp(d[outcome].to_numpy(float)) > 1e-12:
+        nan = float("nan")
+        return Estimate(nan, nan, nan, nan, int(len(d)))
     groups = pd.factorize(d["firm_id"])[0]
     model = smf.wls(formula, d, weights=d["weight"] if weighted else np.ones(len(d)))
     fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
@@ -233,7 +244,6 @@ def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = Tr
     low, high = (float(x) for x in fit.conf_int(alpha=ALPHA).loc[term])
     z = (est - null_value) / se
     w = d["weight"].to_numpy() if weighted else np.ones(len(d))
-    outcome = formula.split("~")[0].strip()
     return Estimate(est, low, high, float(2 * stats.norm.sf(abs(z))), int(len(d)), se,
                     _standardised(est, d, outcome, term, w))
 
@@ -470,7 +480,8 @@ class PoissonPML:
 
     @property
     def label(self) -> str:
-        return "Poisson pseudo-ML of the ratio to revenue (zeros kept), survey weights, SE clustered by firm"
+        weights = "survey weights" if self.weighted else "unweighted"
+        return f"Poisson pseudo-ML of the ratio to revenue (zeros kept), {weights}, SE clustered by firm"
 
     @property
     def requirements(self) -> Requirements:
@@ -526,7 +537,7 @@ class PairMeanDifference:
         """The outcome, group, unit and firm columns; items in both groups ``a`` and ``b``."""
         column = self.outcome.partition("==")[0].strip()
         groups = tuple((f"{self.group} == {g!r}", f"no {g} items in the {self.table}") for g in (self.a, self.b))
-        return Requirements(table=self.table, columns=tuple(dict.fromkeys((column, self.group, self.unit))),
+        return Requirements(table=self.table, columns=tuple(dict.fromkeys((column, self.group, self.unit, "firm_id"))),
                             groups=groups, min_n=self.min_n)
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:

@@ -73,9 +73,10 @@ def _random_study(seed: int = 3, n: int = 200) -> StudyData:
     survey = pd.DataFrame({"firm_id": np.arange(n).astype(str), "weight": 1.0, "wave": 2021, "t": 0.0,
                            "partner_type": rng.choice(["isv", "reseller", "system_integrator"], n)})
     for col in ("att_portal_easy", "dso_days", "rd_share", "main_platform_share", "intl_share", "win_rate",
-                "isv_solution_share", "cloud_share", "log_emp", "formal", "mix_services", "mix_own_ip"):
+                "isv_solution_share", "cloud_share", "log_emp", "mix_services", "mix_own_ip"):
         survey[col] = rng.normal(size=n)
     survey = survey.assign(credit=rng.integers(0, 2, n).astype(float), south=rng.integers(0, 2, n).astype(float),
+                           formal=rng.integers(0, 2, n).astype(float),
                            isv=(survey["partner_type"] == "isv").astype(float), t=rng.integers(0, 4, n).astype(float),
                            vendor_support_eur=rng.exponential(1000, n) * (rng.random(n) < 0.8),
                            revenue_eur=rng.lognormal(12, 1, n), employees=rng.integers(1, 20, n).astype(float))

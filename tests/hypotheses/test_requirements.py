@@ -19,20 +19,29 @@ def study(rng: np.random.Generator, **drop) -> StudyData:
     """A synthetic study where every hypothesis can run; ``drop`` removes survey columns or whole tables."""
     survey = pd.DataFrame({"firm_id": np.arange(N).astype(str), "weight": 1.0, "wave": 2021,
                            "partner_type": rng.choice(["isv", "reseller", "system_integrator"], N)})
-    for col in ("att_portal_easy", "dso_days", "rd_share", "log_support_ratio", "main_platform_share", "intl_share",
-                "win_rate", "isv_solution_share", "cloud_share", "log_emp"):
+    for col in ("att_portal_easy", "dso_days", "rd_share", "main_platform_share", "intl_share", "win_rate",
+                "isv_solution_share", "cloud_share", "log_emp", "mix_services", "mix_own_ip"):
         survey[col] = rng.normal(size=N)
     survey = survey.assign(credit=rng.integers(0, 2, N).astype(float), south=rng.integers(0, 2, N).astype(float),
                            formal=rng.integers(0, 2, N).astype(float),
-                           isv=(survey["partner_type"] == "isv").astype(float), t=rng.integers(0, 4, N).astype(float))
+                           isv=(survey["partner_type"] == "isv").astype(float), t=rng.integers(0, 4, N).astype(float),
+                           vendor_support_eur=rng.exponential(1000, N) * (rng.random(N) < 0.8),
+                           revenue_eur=rng.lognormal(13, 1, N), employees=rng.integers(1, 20, N).astype(float))
     firms = pd.DataFrame({"classified_type": "isv", "employees": rng.lognormal(1, 1, N), "in_directory": True})
-    pipeline = pd.DataFrame({"deal_id": np.arange(N).astype(str), "relationship": ["channel", "alliance"] * (N // 2),
-                             "record_type": rng.choice(["lead", "opportunity"], N)})
+    # one row per pipeline item and partner: each item links two firms, the pair H9 clusters on
+    pipeline = pd.DataFrame({"deal_id": np.repeat(np.arange(N), 2).astype(str),
+                             "firm_id": rng.choice([f"F{i}" for i in range(40)], 2 * N),
+                             "record_id": np.arange(2 * N).astype(str),
+                             "relationship": np.repeat(["channel", "alliance"] * (N // 2), 2),
+                             "record_type": np.repeat(rng.choice(["lead", "opportunity"], N), 2)})
     for col in drop.get("columns", ()):
         survey[col] = np.nan
     if drop.get("pipeline"):
         pipeline = pipeline.iloc[:0]
     return StudyData(survey=survey, firms=firms, pipeline=pipeline)
+
+
+CONFIRMATORY = [h.id for h in CATALOGUE if h.family == "confirmatory"]
 
 
 def test_missing_variables_and_sources_get_a_status_and_leave_the_family() -> None:
@@ -45,11 +54,15 @@ def test_missing_variables_and_sources_get_a_status_and_leave_the_family() -> No
     assert ran.sum() == 8
     assert table.loc[~ran, ["estimate", "ci_low", "ci_high", "p_value", "p_holm", "p_bh", "n", "supported"]
                      ].isna().all().all()
-    # Holm over the eight that ran, not over ten
-    assert table.loc[ran, "p_value"].min() < 0.01
+    # Holm and BH over the confirmatory hypotheses that ran (H2-H8): not over H9 (not run), nor H1 (calibration)
+    family = ran & table.index.isin(CONFIRMATORY)
+    assert table.index[family].tolist() == ["H2", "H3", "H4", "H5", "H6", "H7", "H8"]
+    assert table.loc[family, "p_value"].min() < 0.01
     for column, method in (("p_holm", "holm"), ("p_bh", "fdr_bh")):
-        np.testing.assert_allclose(table.loc[ran, column], multipletests(table.loc[ran, "p_value"], method=method)[1],
-                                   rtol=1e-9, atol=0)
+        np.testing.assert_allclose(table.loc[family, column],
+                                   multipletests(table.loc[family, "p_value"], method=method)[1], rtol=1e-9, atol=0)
+        assert table.loc[~family, column].isna().all(), f"{column} only inside the family"
+    assert table.loc[family, "supported"].notna().all() and table.loc[~family, "supported"].isna().all()
 
 
 def test_missing_groups_and_small_samples() -> None:
@@ -58,9 +71,8 @@ def test_missing_groups_and_small_samples() -> None:
     no_isv = StudyData(survey=data.survey.assign(partner_type="reseller", isv=0.0), firms=data.firms,
                        pipeline=data.pipeline)
     table = run_catalogue(no_isv).set_index("id")
-    assert table.loc["H0", "status"] == "not run: no ISVs among respondents"
-    assert table.loc["H5", "status"] == "not run: no ISVs among respondents"
-    assert table.loc["H6", "status"] == "not run: no ISVs among respondents"
+    for h in ("H0", "H4", "H5", "H6"):
+        assert table.loc[h, "status"] == "not run: no ISVs among respondents", h
     assert table.loc["H8", "status"] == "not run: no system integrators among respondents"
     one_wave = StudyData(survey=data.survey.assign(t=0.0), firms=data.firms, pipeline=data.pipeline)
     assert run_catalogue(one_wave).set_index("id").loc["H4", "status"] == "not run: needs more than one survey wave"
@@ -68,16 +80,28 @@ def test_missing_groups_and_small_samples() -> None:
     assert run_catalogue(few).set_index("id").loc["H1", "status"] == "not run: fewer than 30 observations"
 
 
+def test_h9_needs_the_firms_on_pipeline_items() -> None:
+    """Pairs are made of the partner firms on an item: a pipeline without firm_id cannot run H9."""
+    data = study(np.random.default_rng(9))
+    table = run_catalogue(StudyData(survey=data.survey, firms=data.firms,
+                                    pipeline=data.pipeline.drop(columns="firm_id"))).set_index("id")
+    assert table.loc["H9", "status"] == "not run: needs firm_id"
+    assert table.drop(index="H9")["status"].eq("ran").all()
+
+
 def test_without_weights_every_row_is_unweighted() -> None:
     data = study(np.random.default_rng(7))
-    unweighted = StudyData(survey=data.survey.assign(weight=np.nan), firms=data.firms, pipeline=data.pipeline)
-    table = run_catalogue(unweighted)
-    assert table["status"].eq("ran").all()
-    assert not table["weighted"].any()
-    weighted = run_catalogue(data)
-    survey_rows = weighted["estimator"].str.startswith("WLS")
-    assert survey_rows.sum() == 8 and weighted.loc[survey_rows, "weighted"].all()
-    assert table.loc[survey_rows, "estimator"].eq("OLS, SE clustered by firm").all()
+    unweighted = run_catalogue(StudyData(survey=data.survey.assign(weight=np.nan), firms=data.firms,
+                                         pipeline=data.pipeline)).set_index("id")
+    assert unweighted["status"].eq("ran").all()
+    assert not unweighted["weighted"].any()
+    weighted = run_catalogue(data).set_index("id")
+    survey_rows = weighted.index[weighted["weighted"]].tolist()
+    assert survey_rows == ["H0", "H2", "H3", "H4", "H5", "H6", "H7", "H8"]
+    assert not weighted.drop(index=survey_rows)["weighted"].any()
+    ols = weighted.index[weighted["estimator"].str.startswith("WLS")]
+    assert unweighted.loc[ols, "estimator"].eq("OLS, SE clustered by firm").all()
+    assert not unweighted["estimator"].str.contains("weights").any(), "the label says what ran"
 
 
 @pytest.mark.parametrize(("estimator", "data", "expected"), [
