@@ -33,7 +33,7 @@ from channelstudy.simulate.config import MessRates, PlantedEffects, WorldConfig
 from channelstudy.simulate.estimands import population_estimands
 from channelstudy.simulate.export import records_truth, render_sources, write_manifest, write_source
 from channelstudy.simulate.world import World, build_world
-from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE
+from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE, J62_TYPES
 
 __all__ = ["DEFAULT_SEED", "MessRates", "PlantedEffects", "SimulationResult", "WorldConfig", "planted_effects",
            "simulate"]
@@ -55,7 +55,7 @@ class SimulationResult:
 
 
 def _mean_size_j62(firms: pd.DataFrame) -> float:
-    j62 = firms["partner_type"].isin(["system_integrator", "isv", "msp"]) & ~firms["is_joint_venture"]
+    j62 = firms["partner_type"].isin(J62_TYPES) & ~firms["is_joint_venture"]
     return float(firms.loc[j62, "employees"].mean())
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.simulate.config import WorldConfig
-from channelstudy.vocabulary import LIKERT_ITEMS, REVENUE_STREAMS, SOUTH
+from channelstudy.vocabulary import CREDIT_TYPES, LIKERT_ITEMS, REVENUE_STREAMS, SOUTH
 
 __all__ = ["MICRO_EMPLOYEES", "draw_respondents", "population_panel", "select_respondents"]
 
@@ -63,7 +63,7 @@ def population_panel(rng: np.random.Generator, firms: pd.DataFrame, firm_attrs: 
     n = len(f)
     t = (wave - cfg.waves[0]).astype(float)
     ptype = f["partner_type"].to_numpy()
-    credit = np.isin(ptype, ["reseller", "distributor"])
+    credit = np.isin(ptype, CREDIT_TYPES)
     isv = ptype == "isv"
     si = ptype == "system_integrator"
     south = f["macro_area"].isin(SOUTH).to_numpy()

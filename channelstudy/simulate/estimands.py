@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from channelstudy.vocabulary import CREDIT_TYPES, SOUTH
+
 __all__ = ["ESTIMAND_MODELS", "ols_coefficient", "pair_lead_share_difference", "expected_pair_share", "population_estimands",
            "poisson_coefficient"]
 
@@ -55,8 +57,8 @@ def _frame(population: pd.DataFrame, first_wave: int) -> pd.DataFrame:
     p = population
     return p.assign(
         isv=(p["partner_type"] == "isv").astype(float),
-        credit=p["partner_type"].isin(["reseller", "distributor"]).astype(float),
-        south=p["macro_area"].isin(["Sud", "Isole"]).astype(float),
+        credit=p["partner_type"].isin(CREDIT_TYPES).astype(float),
+        south=p["macro_area"].isin(SOUTH).astype(float),
         log_emp=np.log(p["employees"].astype(float)),
         t=(p["wave"] - first_wave).astype(float),
         formal=p["formal_solutions"].astype(float),
