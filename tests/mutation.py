@@ -1,0 +1,130 @@
+"""Mutation testing of the core decision modules (``make mutation``; not part of ``make test``).
+
+Each module is mutated by mutmut (pinned in requirements/constraints.txt) in its own scratch copy
+of the repository, running only that module's own test files, one module at a time (the machine's
+cores are shared).  The scores go to ``reports/tables/mutation.csv`` (module, mutants, killed,
+survived, score) and the surviving mutants to ``reports/tables/mutation_survivors.csv`` (module, mutant,
+status, the mutated line, reason), the reason read from ``tests/mutation_reasons.csv`` where each reviewed
+survivor has one line (an equivalent mutant, and why), else ``not reviewed``.
+
+Usage: ``python tests/mutation.py [module ...]`` (default: all of :data:`MODULES`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# module -> the test files that exercise it (mutmut runs only these)
+MODULES: dict[str, list[str]] = {
+    "channelstudy/clean/vat.py": ["tests/clean/test_vat.py"],
+    "channelstudy/clean/ateco.py": ["tests/clean/test_ateco.py"],
+    "channelstudy/build/link.py": ["tests/build/test_link_rules.py", "tests/build/test_link.py"],
+    "channelstudy/build/firms.py": ["tests/build/test_firms_rules.py"],
+    "channelstudy/build/rejects.py": ["tests/build/test_firms_rules.py", "tests/build/test_report_rules.py"],
+    "channelstudy/build/report.py": ["tests/build/test_report_rules.py"],
+    "channelstudy/hypotheses/catalogue.py": ["tests/hypotheses/test_catalogue_rules.py"],
+    "channelstudy/analysis/raking.py": ["tests/analysis/test_raking_rules.py", "tests/analysis/test_weights.py"],
+}
+TARGET = 0.85
+REASONS = Path(__file__).with_name("mutation_reasons.csv")
+MUTMUT_STATUS_KILLED = {"killed", "timeout", "segfault", "suspicious"}
+
+
+def _config(module: str, tests: list[str]) -> str:
+    quoted = ", ".join(f'"{t}"' for t in tests)
+    return (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["channelstudy"]\n'
+        f'only_mutate = ["{module}"]\n'
+        f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+        'also_copy = ["tests", "pyproject.toml"]\n'
+        'pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q", "-x"]\n'
+        "mutate_only_covered_lines = false\n"
+    )
+
+
+def run_module(module: str, tests: list[str], workdir: Path) -> dict:
+    """Mutate ``module`` in a scratch copy under ``workdir``; return its counts and survivors."""
+    scratch = workdir / Path(module).stem
+    shutil.copytree(ROOT / "channelstudy", scratch / "channelstudy",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "tests", scratch / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = re.sub(r"\n\[tool\.mutmut\][^\[]*", "\n", pyproject)
+    (scratch / "pyproject.toml").write_text(pyproject + _config(module, tests), encoding="utf-8")
+    mutmut = [sys.executable, "-m", "mutmut"]
+    env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+    start = time.monotonic()
+    subprocess.run([*mutmut, "run", "--max-children", "1"], cwd=scratch, env=env, check=False,
+                   stdout=subprocess.DEVNULL)
+    listing = subprocess.run([*mutmut, "results", "--all", "true"], cwd=scratch, env=env, check=True,
+                             capture_output=True, text=True).stdout
+    statuses = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
+    killed = sum(s in MUTMUT_STATUS_KILLED for s in statuses.values())
+    survivors = sorted(k for k, s in statuses.items() if s not in MUTMUT_STATUS_KILLED)
+    changes = {}
+    for name in survivors:
+        shown = subprocess.run([*mutmut, "show", name], cwd=scratch, env=env, check=False,
+                               capture_output=True, text=True).stdout
+        added = [line[1:].strip() for line in shown.splitlines() if line.startswith("+") and not line.startswith("+++")]
+        changes[name] = " / ".join(added) or "(line removed)"
+    return {"module": module, "mutants": len(statuses), "killed": killed, "survived": len(survivors),
+            "score": round(killed / len(statuses), 3) if statuses else float("nan"),
+            "seconds": round(time.monotonic() - start),
+            "survivors": [{"module": module, "mutant": name, "status": statuses[name], "change": changes[name]}
+                          for name in survivors]}
+
+
+def _read_csv(path: Path, key: str) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row[key]: row for row in csv.DictReader(f)}
+
+
+def _write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(argv: list[str]) -> int:
+    modules = argv or list(MODULES)
+    out = ROOT / "reports" / "tables"
+    out.mkdir(parents=True, exist_ok=True)
+    scores = _read_csv(out / "mutation.csv", "module")
+    survivors = [row for row in _read_csv(out / "mutation_survivors.csv", "mutant").values()
+                 if row["module"] not in modules]
+    reasons = {k: v["reason"] for k, v in _read_csv(REASONS, "mutant").items()}
+    with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
+        for module in modules:
+            result = run_module(module, MODULES[module], Path(tmp))
+            print(f"{module}: {result['killed']}/{result['mutants']} killed, score {result['score']} "
+                  f"({result['seconds']} s)", flush=True)
+            survivors += [{**row, "reason": reasons.get(row["mutant"], "not reviewed")}
+                          for row in result.pop("survivors")]
+            scores[module] = result
+            _write_csv(out / "mutation.csv", [scores[m] for m in MODULES if m in scores],
+                       ["module", "mutants", "killed", "survived", "score", "seconds"])
+            _write_csv(out / "mutation_survivors.csv",
+                       sorted(survivors, key=lambda r: (list(MODULES).index(r["module"]), r["mutant"])),
+                       ["module", "mutant", "status", "change", "reason"])
+    low = [m for m in modules if float(scores[m]["score"]) < TARGET]
+    if low:
+        print(f"below the target score {TARGET}: {', '.join(low)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
