@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data golden
+.PHONY: help venv data build analyze validate report notebooks test test-fast lint lab clean clean-data golden mutation
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -70,11 +70,16 @@ lint: $(STAMP) ## ruff
 test: $(STAMP) $(PROCESSED)/segments.parquet ## all tests: lint, unit tests, notebooks with nbval
 	$(BIN)/ruff check channelstudy tests
 	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -q --doctest-modules channelstudy
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-kernel-name channelstudy \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks
 
 test-fast: $(STAMP) ## unit tests only, without the slow ones
 	$(BIN)/python -m pytest -n 2 -q -m "not slow" tests
+
+mutation: $(STAMP) ## mutation testing of the core decision modules (slow; not part of `make test`): reports/tables/mutation*.csv
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev,mutation]"
+	nice $(BIN)/python tests/mutation.py $(MODULES)
 
 golden: $(STAMP) ## record the default world's output hashes (after an intended output change; say why in the commit)
 	$(BIN)/python notebooks/test_golden_outputs.py --update

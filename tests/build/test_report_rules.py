@@ -4,6 +4,7 @@ and the reject rules it rests on, on small hand-made inputs."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from channelstudy.build.rejects import (
     reject_rows,
     rows_in_file,
 )
-from channelstudy.build.report import cleaning_counts
+from channelstudy.build.report import build_report, cleaning_counts
 from channelstudy.cli import main
 from channelstudy.errors import UserError
 from channelstudy.pipeline import run_build, unbalanced_sources
@@ -111,6 +112,84 @@ def test_unbalanced_sources_checks_counts_and_flag(source, expected):
     report = {"sources": {"ok": {"rows_read": 1, "rows_used": 1, "rows_rejected": 0, "balanced": True},
                           "s": source}}
     assert unbalanced_sources(report) == expected
+
+
+# --- the report from hand-made tables (fast: no build) --------------------------------------
+
+def _spec(name: str, kind: str, preset: str | None = None) -> SimpleNamespace:
+    return SimpleNamespace(name=name, kind=kind, path=Path("/raw") / f"{name}.csv", preset=preset)
+
+
+def _frame(rows: list[int], rows_in_file: int | None = None) -> pd.DataFrame:
+    frame = pd.DataFrame({"row_number": rows})
+    if rows_in_file is not None:
+        frame.attrs["rows_in_file"] = rows_in_file
+    return frame
+
+
+def _rows(source: str, n: int, **columns) -> pd.DataFrame:
+    return pd.DataFrame({"source": [source] * n, **columns})
+
+
+def test_build_report_by_hand():
+    manifest = SimpleNamespace(sources=(
+        _spec("dir", "directory"), _spec("s23", "survey", preset="my_preset"), _spec("vr", "vendor_roster"),
+        _spec("pl", "pipeline"), _spec("st", "statistics")))
+    frames = {"dir": _frame([1, 2, 3, 5], rows_in_file=5), "s23": _frame([1, 2, 3]), "vr": _frame([1, 2]),
+              "pl": _frame([1, 2, 3]), "st": _frame([1, 2, 3])}
+    links = pd.concat([
+        _rows("dir", 4, firm_id=["F1", "F2", "F1", pd.NA], match_method=["new", "new", "vat", "unlinkable"]),
+        _rows("s23", 3, firm_id=["F1", "F3", "F2"], match_method=["name_geo", "new", "vat"]),
+    ], ignore_index=True)
+    rejects = pd.concat([
+        _rows("dir", 2, reason=["no_identity", "blank_row"]),
+        _rows("s23", 1, reason=["duplicate_response"]),
+        _rows("pl", 1, reason=["missing_deal"]),
+        _rows("st", 1, reason=["no_observations"]),
+    ], ignore_index=True)
+    tables = {"rejects": rejects, "links": links, "firms": pd.DataFrame({"firm_id": ["F1", "F2", "F3"]}),
+              "survey": _rows("s23", 2).pipe(lambda d: pd.concat([d, _rows("other", 1)])),
+              "vendor_roster": _rows("vr", 1), "pipeline": _rows("pl", 2),
+              "statistics_st": pd.DataFrame({"row_number": [1, 1, 2], "value": [1.0, 2.0, 3.0]})}
+    cleaning = {"dir": {"vat": {"valid": 3}}}
+    report = build_report(manifest, frames, tables, cleaning)
+    assert report == {
+        "sources": {
+            "dir": {"kind": "directory", "path": "dir.csv", "rows_read": 5, "rows_used": 3, "rows_rejected": 2,
+                    "rejected_by_reason": {"blank_row": 1, "no_identity": 1}, "rows_linked": 3,
+                    "match_methods": {"new": 2, "unlinkable": 1, "vat": 1}, "balanced": True,
+                    "cleaning": {"vat": {"valid": 3}}},
+            "s23": {"kind": "survey", "path": "s23.csv", "rows_read": 3, "rows_used": 2, "rows_rejected": 1,
+                    "rejected_by_reason": {"duplicate_response": 1}, "rows_linked": 3,
+                    "match_methods": {"name_geo": 1, "new": 1, "vat": 1}, "balanced": True, "cleaning": {},
+                    "preset": "my_preset"},
+            "vr": {"kind": "vendor_roster", "path": "vr.csv", "rows_read": 2, "rows_used": 1, "rows_rejected": 0,
+                   "rejected_by_reason": {}, "rows_linked": 0, "match_methods": {}, "balanced": False,
+                   "cleaning": {}},
+            "pl": {"kind": "pipeline", "path": "pl.csv", "rows_read": 3, "rows_used": 2, "rows_rejected": 1,
+                   "rejected_by_reason": {"missing_deal": 1}, "rows_linked": 0, "match_methods": {},
+                   "balanced": True, "cleaning": {}},
+            "st": {"kind": "statistics", "path": "st.csv", "rows_read": 3, "rows_used": 2, "rows_rejected": 1,
+                   "rejected_by_reason": {"no_observations": 1}, "rows_linked": 0, "match_methods": {},
+                   "balanced": True, "cleaning": {}, "observations": 3},
+        },
+        "firms_resolved": 3,
+        "rows_read": 16,
+        "rows_used": 10,
+        "rows_rejected": 5,
+        "reject_reasons": REJECT_REASONS,
+    }
+    assert unbalanced_sources(report) == ["vr"]
+    assert build_report(manifest, frames, tables)["sources"]["dir"]["cleaning"] == {}
+
+
+@pytest.mark.parametrize(("read", "balanced"), [(4, False), (5, True), (6, False)])
+def test_balanced_flag_by_hand(read: int, balanced: bool):
+    manifest = SimpleNamespace(sources=(_spec("pl", "pipeline"),))
+    tables = {"rejects": _rows("pl", 1, reason=["missing_deal"]), "links": _rows("pl", 0, firm_id=[], match_method=[]),
+              "firms": pd.DataFrame(), "pipeline": _rows("pl", 4)}
+    report = build_report(manifest, {"pl": _frame([1], rows_in_file=read)}, tables)
+    assert report["sources"]["pl"]["balanced"] is balanced
 
 
 # --- cleaning counts ----------------------------------------------------------------------
