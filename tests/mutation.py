@@ -8,7 +8,8 @@ status, the mutated line, reason), the reason read from ``tests/mutation_reasons
 survivor has one line (an equivalent mutant, and why), else ``not reviewed``.
 
 Usage: ``make mutation [MODULES="channelstudy/build/firms.py ..."]`` or ``python tests/mutation.py [module ...]``
-(default: all of :data:`MODULES`).  mutmut needs the ``fork`` start method (Linux, macOS).
+(default: all of :data:`MODULES`); ``python tests/mutation.py --reasons`` only refreshes the reasons column.
+mutmut needs the ``fork`` start method (Linux, macOS).
 """
 
 from __future__ import annotations
@@ -104,27 +105,33 @@ def _write_csv(path: Path, rows: list[dict], fields: list[str]) -> None:
         writer.writerows(rows)
 
 
+def _write_survivors(path: Path, survivors: list[dict]) -> None:
+    """The survivors table, each with its reviewed reason from :data:`REASONS` (else ``not reviewed``)."""
+    reasons = {k: v["reason"] for k, v in _read_csv(REASONS, "mutant").items()}
+    rows = [{**row, "reason": reasons.get(row["mutant"], "not reviewed")} for row in survivors]
+    _write_csv(path, sorted(rows, key=lambda r: (list(MODULES).index(r["module"]), r["mutant"])),
+               ["module", "mutant", "status", "change", "reason"])
+
+
 def main(argv: list[str]) -> int:
-    modules = argv or list(MODULES)
+    """Mutate the modules named in ``argv`` (all by default; ``--reasons``: none, only refresh the reasons)."""
+    modules = [] if argv == ["--reasons"] else argv or list(MODULES)
     out = ROOT / "reports" / "tables"
     out.mkdir(parents=True, exist_ok=True)
     scores = _read_csv(out / "mutation.csv", "module")
     survivors = [row for row in _read_csv(out / "mutation_survivors.csv", "mutant").values()
                  if row["module"] not in modules]
-    reasons = {k: v["reason"] for k, v in _read_csv(REASONS, "mutant").items()}
+    _write_survivors(out / "mutation_survivors.csv", survivors)
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         for module in modules:
             result = run_module(module, MODULES[module], Path(tmp))
             print(f"{module}: {result['killed']}/{result['mutants']} killed, score {result['score']} "
                   f"({result['seconds']} s)", flush=True)
-            survivors += [{**row, "reason": reasons.get(row["mutant"], "not reviewed")}
-                          for row in result.pop("survivors")]
+            survivors += result.pop("survivors")
             scores[module] = result
             _write_csv(out / "mutation.csv", [scores[m] for m in MODULES if m in scores],
                        ["module", "mutants", "killed", "survived", "score", "seconds"])
-            _write_csv(out / "mutation_survivors.csv",
-                       sorted(survivors, key=lambda r: (list(MODULES).index(r["module"]), r["mutant"])),
-                       ["module", "mutant", "status", "change", "reason"])
+            _write_survivors(out / "mutation_survivors.csv", survivors)
     low = [m for m in modules if float(scores[m]["score"]) < TARGET]
     if low:
         print(f"below the target score {TARGET}: {', '.join(low)}")

@@ -196,21 +196,21 @@ def test_balanced_flag_by_hand(read: int, balanced: bool):
 
 def test_cleaning_counts_rules():
     ids = pd.DataFrame({
-        "source": ["a", "a", "a", "b"],
-        "vat_kind": ["valid", "invalid", pd.NA, "valid"],
-        "vat_raw": ["00743110157", "123", " ", "00743110157"],
-        "tax_code_raw": [pd.NA, pd.NA, "", pd.NA],
-        "comune_raw": [pd.NA, pd.NA, pd.NA, "Milano"],
-        "province_raw": [pd.NA, "", pd.NA, pd.NA],
-        "geo_flag": [pd.NA, "province_unknown", pd.NA, pd.NA],
+        "source": ["a", "a", "a", "b", "a"],
+        "vat_kind": ["valid", "invalid", pd.NA, "valid", pd.NA],
+        "vat_raw": ["00743110157", "123", " ", "00743110157", pd.NA],
+        "tax_code_raw": [pd.NA, pd.NA, "", pd.NA, pd.NA],
+        "comune_raw": [pd.NA, pd.NA, pd.NA, "Milano", pd.NA],
+        "province_raw": [pd.NA, "", pd.NA, pd.NA, pd.NA],
+        "geo_flag": [pd.NA, "province_unknown", pd.NA, pd.NA, pd.NA],
     })
     directory = pd.DataFrame({"source": ["a", "a", "b"], "ateco_flag": [pd.NA, "bad_code", pd.NA]})
     frames = {"a": pd.DataFrame({"ateco": []}).assign(), "b": pd.DataFrame({"name": []})}
     frames["a"].attrs["decoded"] = {"partner_type": {"reseller": 2}}
     out = cleaning_counts(ids, directory, frames)
-    # a blank VAT and a blank tax code: "missing"; an empty province cell counts as mapped geography
-    assert out["a"]["vat"] == {"invalid": 1, "missing": 1, "valid": 1}
-    assert out["a"]["geo"] == {"ok": 2, "province_unknown": 1}
+    # blank or missing VAT and tax code: "missing"; an empty province cell counts as mapped geography
+    assert out["a"]["vat"] == {"invalid": 1, "missing": 2, "valid": 1}
+    assert out["a"]["geo"] == {"ok": 3, "province_unknown": 1}
     assert out["a"]["ateco"] == {"bad_code": 1, "ok": 1}
     assert out["a"]["decoded"] == {"partner_type": {"reseller": 2}}
     assert out["b"] == {"vat": {"valid": 1}, "geo": {"ok": 1}}  # "b" maps no ATECO column

@@ -95,4 +95,5 @@ def test_planted_effects_are_detected_and_the_null_is_not(analyzed_world) -> Non
     non_null = by_id.drop(index="H0")
     assert non_null["supported"].all(), non_null[["estimate", "ci_low", "ci_high", "p_holm", "planted"]]
     assert not by_id.loc["H0", "supported"]
-    assert by_id["covered"].mean() >= 0.7, by_id[["estimate", "ci_low", "ci_high", "planted"]]
+    # measured: 9 of 10 CIs cover the planted value (H7's, 0.0733-0.0795, just misses 0.08)
+    assert by_id["covered"].mean() >= 0.9, by_id[["estimate", "ci_low", "ci_high", "planted"]]
