@@ -18,6 +18,7 @@ import csv
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,7 @@ MODULES: dict[str, list[str]] = {
 TARGET = 0.85
 REASONS = Path(__file__).with_name("mutation_reasons.csv")
 MUTMUT_STATUS_KILLED = {"killed", "timeout", "segfault", "suspicious"}
+NOT_CHECKED = {"not checked", "check was interrupted by user"}
 
 
 def _config(module: str, tests: list[str]) -> str:
@@ -59,8 +61,12 @@ def _config(module: str, tests: list[str]) -> str:
     )
 
 
-def run_module(module: str, tests: list[str], workdir: Path) -> dict:
-    """Mutate ``module`` in a scratch copy under ``workdir``; return its counts and survivors."""
+def run_module(module: str, tests: list[str], workdir: Path, seconds: float | None = None) -> dict:
+    """Mutate ``module`` in a scratch copy under ``workdir``; return its counts and survivors.
+
+    With ``seconds``, mutmut is stopped after that long and only the mutants checked so far are scored
+    (the rest are counted in ``not_checked``).
+    """
     scratch = workdir / Path(module).stem
     shutil.copytree(ROOT / "channelstudy", scratch / "channelstudy",
                     ignore=shutil.ignore_patterns("__pycache__"))
@@ -71,11 +77,18 @@ def run_module(module: str, tests: list[str], workdir: Path) -> dict:
     mutmut = [sys.executable, "-m", "mutmut"]
     env = {**os.environ, "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
     start = time.monotonic()
-    subprocess.run([*mutmut, "run", "--max-children", "1"], cwd=scratch, env=env, check=False,
-                   stdout=subprocess.DEVNULL)
+    run = subprocess.Popen([*mutmut, "run", "--max-children", "1"], cwd=scratch, env=env,
+                           stdout=subprocess.DEVNULL, start_new_session=True)
+    try:
+        run.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:  # out of time: score the mutants checked so far
+        os.killpg(run.pid, signal.SIGTERM)
+        run.wait()
     listing = subprocess.run([*mutmut, "results", "--all", "true"], cwd=scratch, env=env, check=True,
                              capture_output=True, text=True).stdout
     statuses = dict(line.strip().rsplit(": ", 1) for line in listing.splitlines() if ": " in line)
+    not_checked = sum(s in NOT_CHECKED for s in statuses.values())
+    statuses = {k: s for k, s in statuses.items() if s not in NOT_CHECKED}
     killed = sum(s in MUTMUT_STATUS_KILLED for s in statuses.values())
     survivors = sorted(k for k, s in statuses.items() if s not in MUTMUT_STATUS_KILLED)
     changes = {}
@@ -85,6 +98,7 @@ def run_module(module: str, tests: list[str], workdir: Path) -> dict:
         added = [line[1:].strip() for line in shown.splitlines() if line.startswith("+") and not line.startswith("+++")]
         changes[name] = " / ".join(added) or "(line removed)"
     return {"module": module, "mutants": len(statuses), "killed": killed, "survived": len(survivors),
+            "not_checked": not_checked,
             "score": round(killed / len(statuses), 3) if statuses else float("nan"),
             "seconds": round(time.monotonic() - start),
             "survivors": [{"module": module, "mutant": name, "status": statuses[name], "change": changes[name]}
@@ -114,8 +128,12 @@ def _write_survivors(path: Path, survivors: list[dict]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Mutate the modules named in ``argv`` (all by default; ``--reasons``: none, only refresh the reasons)."""
+    """Mutate the modules named in ``argv`` (all by default; ``--reasons``: none, only refresh the reasons).
+
+    ``$MUTATION_SECONDS`` caps the time spent on each module (see :func:`run_module`).
+    """
     modules = [] if argv == ["--reasons"] else argv or list(MODULES)
+    seconds = float(os.environ["MUTATION_SECONDS"]) if os.environ.get("MUTATION_SECONDS") else None
     out = ROOT / "reports" / "tables"
     out.mkdir(parents=True, exist_ok=True)
     scores = _read_csv(out / "mutation.csv", "module")
@@ -124,13 +142,13 @@ def main(argv: list[str]) -> int:
     _write_survivors(out / "mutation_survivors.csv", survivors)
     with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
         for module in modules:
-            result = run_module(module, MODULES[module], Path(tmp))
+            result = run_module(module, MODULES[module], Path(tmp), seconds)
             print(f"{module}: {result['killed']}/{result['mutants']} killed, score {result['score']} "
                   f"({result['seconds']} s)", flush=True)
             survivors += result.pop("survivors")
             scores[module] = result
             _write_csv(out / "mutation.csv", [scores[m] for m in MODULES if m in scores],
-                       ["module", "mutants", "killed", "survived", "score", "seconds"])
+                       ["module", "mutants", "killed", "survived", "score", "not_checked", "seconds"])
             _write_survivors(out / "mutation_survivors.csv", survivors)
     low = [m for m in modules if float(scores[m]["score"]) < TARGET]
     if low:

@@ -26,8 +26,9 @@ def test_validation_reports_every_hypothesis(small_validation) -> None:
 
 def test_small_worlds_recover_the_planted_effects(small_validation) -> None:
     runs, summary = small_validation
-    assert runs["covered"].mean() >= 0.8, runs.loc[~runs["covered"], ["seed", "id", "estimate", "planted"]]
-    assert summary.loc[summary["id"] != "H0", "power"].mean() >= 0.8
+    # measured: 28 of 30 CIs cover the planted value (0.933; misses: H9 seed 101, H4 seed 103), power 1.000
+    assert runs["covered"].mean() >= 0.9, runs.loc[~runs["covered"], ["seed", "id", "estimate", "planted"]]
+    assert summary.loc[summary["id"] != "H0", "power"].mean() >= 0.99
 
 
 def test_summarise_by_hand() -> None:
