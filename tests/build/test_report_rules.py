@@ -247,6 +247,11 @@ def test_blank_rows_are_the_row_numbers_the_reader_skipped():
     assert set(rejected["detail"]) == {REJECT_REASONS["no_awardee"]}
     assert set(rejected["source"]) == {"src"}
     assert blank_rows(pd.DataFrame({"row_number": [1, 2]}), "src").empty
+    first_missing = pd.DataFrame({"row_number": [2, 3]})
+    first_missing.attrs["rows_in_file"] = 3
+    default = blank_rows(first_missing, "src")
+    assert default["row_number"].tolist() == [1]
+    assert default["reason"].tolist() == ["blank_row"]
     assert list(blank_rows(pd.DataFrame({"row_number": [1, 2]}), "src").columns) == list(empty_rejects().columns)
 
 
@@ -286,4 +291,5 @@ def test_reject_rows_and_empty_rejects():
                                         "detail": REJECT_REASONS["missing_vendor"]}]
     empty = empty_rejects()
     assert empty.empty and empty["row_number"].dtype == np.int64
+    assert all(str(empty[c].dtype) == "str" for c in ("source", "record_id", "reason", "detail"))
     assert list(empty.columns) == ["source", "record_id", "row_number", "reason", "detail"]
