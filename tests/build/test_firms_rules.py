@@ -25,7 +25,9 @@ def _record(firm, priority, source, row, vat, name, name_raw, form, place):
                     (firm, priority, source, row, vat, name, name_raw, form, *place), strict=True))
 
 
-@pytest.fixture(scope="module")
+# function-scoped (cheap): every test then calls resolve_firms itself, which mutation testing needs to
+# attribute the calls to each test
+@pytest.fixture
 def inputs():
     linked = pd.DataFrame([
         _record("F1", 1, "survey", 3, "22222222222", "ROSSI INF", "Rossi Inf", "SPA", ROMA),
@@ -57,7 +59,7 @@ def inputs():
     return linked, directory, survey, roster
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def firms(inputs):
     return resolve_firms(*inputs).set_index("firm_id")
 
@@ -132,6 +134,9 @@ def test_mode_by_firm_order_of_rules():
                            "x": ["q", "p", "p", "z", "y", NA], "priority": [0, 3, 4, 2, 2, 0]})
     mode = _mode_by_firm(values, "x")
     assert mode.to_dict() == {"A": "p", "B": "y"}  # C has no value
+    tie = pd.DataFrame({"firm_id": ["A", "A", "B", "B"], "x": ["a", "b", "b", "a"], "priority": [1, 0, 0, 1],
+                        "other": [NA, 1, NA, NA]})
+    assert _mode_by_firm(tie, "x").to_dict() == {"A": "b", "B": "b"}  # the authoritative value, not "a"
 
 
 def test_declared_votes_most_first_then_alphabetical():
