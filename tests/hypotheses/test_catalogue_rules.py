@@ -159,7 +159,7 @@ def test_compare_with_truth_joins_planted_effects(tmp_path):
 
 def test_write_catalogue_rounds_and_is_byte_stable(tmp_path):
     table = pd.DataFrame({"id": ["H0"], "estimate": [1.23456789012], "supported": [True]})
-    path = tmp_path / "sub" / "hypotheses.csv"
+    path = tmp_path / "reports" / "tables" / "hypotheses.csv"  # missing parents are created
     write_catalogue(table, path)
     text = path.read_text(encoding="utf-8")
     assert text == "id,estimate,supported\nH0,1.23457,True\n"
