@@ -1,7 +1,7 @@
 """Survivorship (channelstudy.build.firms): which record's value each firm attribute takes, on a hand-made case.
 
 F1 has four records (directory priority 0, two survey rows priority 1, a roster row priority 2) that disagree
-on everything; F2 has no comune code, only a province; F3 is a plain firm in that province.
+on everything; F2 has no comune code, only a province; F3 is a plain firm in that province; F4 has no geography.
 """
 
 from __future__ import annotations
@@ -36,13 +36,14 @@ def inputs():
         _record("F1", 2, "roster", 1, NA, "ROSSI", "Rossi", NA, NO_PLACE),
         _record("F2", 1, "survey", 4, NA, "BIANCHI", "Bianchi", "SRL", (NA, NA, "NA", NA, NA, NA)),
         _record("F2", 1, "survey", 5, NA, "BIANCHI", "Bianchi", "SNC", NO_PLACE),
-        _record("F3", 0, "dir", 1, "33333333333", "VERDI", "Verdi", "SRL", NAPOLI),
+        _record("F3", 0, "dir", 1, "33333333333", "VERDI", "Verdi", NA, NAPOLI),
+        _record("F4", 2, "roster", 2, NA, "NERI", "Neri", NA, NO_PLACE),  # no geography at all
         _record(NA, 0, "dir", 3, NA, NA, "", NA, NO_PLACE),  # unlinked: not a firm
     ])
     directory = pd.DataFrame({
         "firm_id": ["F1", "F1", "F1", "F3"],
         "employees": [10.0, 20.0, NA, 3.0],
-        "revenue_eur": [NA, NA, NA, 100_000.0],
+        "revenue_eur": [NA, NA, NA, 3_000_000.0],
         "ateco_2025": ["62.20.01", "62.20.02", "62.10.00", NA],
         "employees_class": ["10-19", "10-19", "20-49", NA],
         "production_class": [NA, "B", "A", "A"],
@@ -65,8 +66,8 @@ def firms(inputs):
 
 
 def test_one_row_per_linked_firm(firms):
-    assert firms.index.tolist() == ["F1", "F2", "F3"]
-    assert firms["n_records"].tolist() == [4, 2, 1]
+    assert firms.index.tolist() == ["F1", "F2", "F3", "F4"]
+    assert firms["n_records"].tolist() == [4, 2, 1, 1]
     assert firms.loc["F1", "sources"] == "dir;roster;survey"
 
 
@@ -96,6 +97,7 @@ def test_without_a_comune_code_the_province_gives_the_region(firms):
     f2 = firms.loc["F2"]
     assert pd.isna(f2["istat_code"]) and pd.isna(f2["comune"])
     assert (f2["province"], f2["region"], f2["macro_area"], f2["nuts2"]) == ("NA", "Campania", "Sud", "ITF3")
+    assert firms.loc["F4", ["istat_code", "province", "region", "macro_area", "nuts2"]].isna().all()
 
 
 def test_measures_come_from_the_directory_before_the_survey(firms):
@@ -119,7 +121,7 @@ def test_directory_classes_and_size(firms):
     assert firms.loc["F1", "production_class"] == "A"  # A and B once each: alphabetical
     assert firms.loc["F1", "capital_class"] == "x"
     assert firms.loc["F1", "size_class"] == "small"  # 15 persons, 3 M EUR
-    assert firms.loc["F3", "size_class"] == "micro"
+    assert firms.loc["F3", "size_class"] == "small"  # 3 persons but 3 M EUR turnover: turnover counts too
     assert pd.isna(firms.loc["F2", "employees_class"])
 
 
