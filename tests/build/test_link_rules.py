@@ -125,6 +125,8 @@ def test_disjoint_legal_forms_need_an_identical_name():
     assert _together(link_records(similar, LinkConfig(legal_form_conflict_threshold=0.92)), "d:1", "s:1")
     assert _together(link_records(similar, LinkConfig(legal_form_conflict_threshold=0.96)), "d:1", "s:1")
     assert not _together(link_records(similar, LinkConfig(legal_form_conflict_threshold=0.97)), "d:1", "s:1")
+    # the threshold is met up to a tolerance of 1e-8 only: 3e-5 below it is a refusal
+    assert not _together(link_records(similar, LinkConfig(legal_form_conflict_threshold=0.96555)), "d:1", "s:1")
     identical = _records({"key": "d:1", "name": "BIANCHI SISTEMI", "form": "SRL"},
                          {"key": "s:1", "name": "BIANCHI SISTEMI", "form": "SPA"})
     assert _together(link_records(identical), "d:1", "s:1")
@@ -252,6 +254,14 @@ def test_unblocked_record_with_two_candidate_firms_stays_alone():
     firm = _firm(linked)
     assert firm["d:1"] != firm["d:2"]
     assert firm["s:1"] not in {firm["d:1"], firm["d:2"]}
+
+
+def test_unblocked_record_joins_on_an_identical_name_despite_disjoint_legal_forms():
+    linked = link_records(_records(
+        {"key": "d:1", "name": "ROSSI INFORMATICA", "prov": "MI", "form": "SRL"},
+        {"key": "s:1", "name": "ROSSI INFORMATICA", "prov": pd.NA, "form": "SPA"},
+    ))
+    assert _together(linked, "d:1", "s:1")  # an identical name key scores 1.0, the default threshold
 
 
 def test_unblocked_record_obeys_the_guards():
