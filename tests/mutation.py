@@ -2,8 +2,9 @@
 
 Each module is mutated by mutmut (pinned in requirements/constraints.txt) in its own scratch copy
 of the repository, running only that module's own test files, one module at a time (the machine's
-cores are shared).  The scores go to ``reports/tables/mutation.csv`` (module, mutants, killed,
-survived, score) and the surviving mutants to ``reports/tables/mutation_survivors.csv`` (module, mutant,
+cores are shared).  The scores go to ``reports/tables/mutation.csv`` (module, mutants checked, killed,
+survived, score, not_checked when a time budget stopped the run, seconds) and the surviving mutants to
+``reports/tables/mutation_survivors.csv`` (module, mutant,
 status, the mutated line, reason), the reason read from ``tests/mutation_reasons.csv`` where each reviewed
 survivor has one line (an equivalent mutant, and why), else ``not reviewed``.
 

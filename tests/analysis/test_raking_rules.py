@@ -36,6 +36,9 @@ def test_no_trimming_when_the_cap_is_not_exceeded():
     assert result.deff_kish == pytest.approx(4 * (5**2 + 45**2 + 2 * 25**2) / 100**2)  # 1.32
     untrimmed = _rake("aabb", [1, 9, 1, 1], trim_ratio=None)
     assert untrimmed.weights.tolist() == result.weights.tolist() and untrimmed.cap_met
+    assert (untrimmed.trimmed, untrimmed.iterations) == (0, 1)
+    at_the_cap = _rake("aabb", [1, 9, 1, 1], trim_ratio=1.8)  # 45 is exactly 1.8 x 25: not over the cap
+    assert (at_the_cap.trimmed, at_the_cap.iterations, at_the_cap.cap_met) == (0, 1, True)
 
 
 def test_an_infeasible_cap_trims_once_then_meets_the_margins():
