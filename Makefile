@@ -18,7 +18,7 @@ export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv data build analyze validate power report notebooks test test-fast lint lab clean clean-data golden bench
+.PHONY: help venv data build analyze validate power report notebooks test test-fast lint lab clean clean-data golden bench mutation
 
 help: ## list the targets
 	@echo "channelstudy - make targets:"
@@ -97,6 +97,7 @@ lint: $(STAMP) ## ruff
 test: $(STAMP) $(PROCESSED)/segments.parquet ## all tests: lint, unit tests, notebooks with nbval
 	$(BIN)/ruff check channelstudy tests
 	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -q --doctest-modules channelstudy
 	$(BIN)/python -m pytest -q --nbval-lax --nbval-kernel-name channelstudy \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks
 
@@ -106,6 +107,10 @@ test-fast: $(STAMP) ## unit tests only, without the slow ones
 bench: $(STAMP) ## register-scale benchmarks: build stages and peak memory at 15k/150k/1.5M firms, linkage vs splink (slow; not in `make test`)
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[bench]"
 	$(BIN)/python benchmarks/bench_scale.py
+
+mutation: $(STAMP) ## mutation testing of the core decision modules (slow; not part of `make test`): reports/tables/mutation*.csv
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e ".[dev,mutation]"
+	nice $(BIN)/python tests/mutation.py $(MODULES)
 
 golden: $(STAMP) ## record the default world's output hashes (after an intended output change; say why in the commit)
 	$(BIN)/python notebooks/test_golden_outputs.py --update
@@ -117,7 +122,7 @@ clean: ## remove reports and processed data (keeps data/raw and .venv)
 	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/*.json $(PROCESSED)/*.csv $(PROCESSED)/CODEBOOK.md \
 		reports/html/*.html reports/figures/*.png reports/figures/*.svg reports/figures/*.pdf \
 		reports/figures/*.json reports/figures/FIGURES.md reports/notebooks/*.ipynb reports/index.html
-	find reports/tables \( -name '*.csv' -o -name '*.provenance.json' \) ! -name 'method_validation*' ! -name 'power*' -delete
+	find reports/tables \( -name '*.csv' -o -name '*.provenance.json' \) ! -name 'method_validation*' ! -name 'power*' ! -name 'mutation*' -delete
 	rm -rf $(INTERIM)/real
 
 clean-data: clean ## also remove the simulated raw data and truth

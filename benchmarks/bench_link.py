@@ -4,7 +4,7 @@ Not a test.  Run from the repository root::
 
     .venv/bin/python benchmarks/bench_link.py [--repeat 3] [--firms 15500] [--seed 7]
 
-The synthetic world is the one of ``tests/test_link.py`` (typos, missing VATs, missing or stale
+The synthetic world is the one of ``tests/build/test_link.py`` (typos, missing VATs, missing or stale
 provinces, within-source duplicates, similarly named siblings, homonyms), seen through six
 sources instead of three.  Prints the record count, the best of ``--repeat`` wall-clock times
 in seconds, and the pairwise precision and recall against the planted truth.
@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "build"))
 
 from test_link import make_world  # noqa: E402
 

@@ -1,25 +1,55 @@
-"""Shared fixtures."""
+"""Shared fixtures, and the rule that CI cannot pass by skipping the real-data tests.
+
+Outside CI, a test needing ``../shared/realdata`` (or ``$CHANNELSTUDY_REALDATA``) is skipped with its
+reason when the folder or file is absent.  When the environment variable ``CI`` is set (to anything
+but ``0``/``false``/``no``), such a skip is reported as a failure instead: a CI job without the real
+data must go red, not green with tests silently skipped.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+
+REALDATA_SKIP = re.compile(r"absent|realdata|real[- ]data|CHANNELSTUDY_REALDATA", re.IGNORECASE)
+"""Skip reasons that mean "the real data are missing" (every real-data skip of the suite says ``absent``)."""
+
+
+def in_ci() -> bool:
+    """Whether the tests run in CI (the ``CI`` environment variable set, and not to 0/false/no)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In CI, turn a skip for missing real data (fixture, ``skipif`` mark or ``pytest.skip``) into a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and in_ci() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        if REALDATA_SKIP.search(reason):
+            report.outcome = "failed"
+            report.longrepr = f"CI is set, so real data may not be skipped: {reason}"
 
 
 @pytest.fixture(scope="session")
 def realdata() -> Path:
     """The real-data folder (``../shared/realdata`` next to the repository, or $CHANNELSTUDY_REALDATA).
 
-    Tests that use it are skipped when the folder is absent.
+    Tests that use it are skipped when the folder is absent, and fail when ``CI`` is set.
     """
     override = os.environ.get("CHANNELSTUDY_REALDATA")
     folder = (
         Path(override) if override else Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
     )
     if not folder.is_dir():
-        pytest.skip(f"{folder} is absent: real-file tests need it (set CHANNELSTUDY_REALDATA)")
+        message = f"{folder} is absent: real-file tests need it (set CHANNELSTUDY_REALDATA)"
+        if in_ci():
+            pytest.fail(f"CI is set, so real data may not be skipped: {message}", pytrace=False)
+        pytest.skip(message)
     return folder
 
 

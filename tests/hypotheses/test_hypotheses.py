@@ -154,7 +154,8 @@ def test_planted_effects_are_recovered_and_not_overwhelming(analyzed_world) -> N
     root, analyzed, _ = analyzed_world
     table = compare_with_truth(run_catalogue(load_study(analyzed)), root / "truth" / "effects.json")
     by_id = table.set_index("id")
-    assert by_id["covered"].mean() >= 0.7, by_id[["estimate", "ci_low", "ci_high", "planted"]]
+    # measured: 9 of 10 CIs cover the planted value (H9 misses: linkage splits a few alliance firms in two)
+    assert by_id["covered"].mean() >= 0.9, by_id[["estimate", "ci_low", "ci_high", "planted"]]
     confirmatory = by_id[by_id["family"] == "confirmatory"]
     assert (confirmatory["z"].abs() < 10).all(), "modest planted effects: no p-value near 1e-30"
     assert not by_id.loc["H0", "p_value"] < 0.05 or by_id.loc["H0", "equivalent"]

@@ -11,9 +11,7 @@ import csv
 import gzip
 import io
 import logging
-import re
 import shutil
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -160,15 +158,6 @@ def test_real_value_of_an_independently_located_cell(
     assert one(real, indic_is="E_CC", unit="PC_ENT", size_emp="GE10", geo="IT", time=2025)["value"] == float(
         "75.60"
     )
-
-
-def test_real_parses_in_well_under_a_second(real_path: Path) -> None:
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        read_eurostat_tsv(real_path, drop_missing=False)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 1.0, timings
 
 
 def test_compression_is_detected_from_content_not_name(real_path: Path, tmp_path: Path) -> None:
@@ -419,17 +408,16 @@ def test_docstring_example_matches() -> None:
     assert result.failed == 0 and result.attempted >= 2
 
 
-def test_no_python_loop_over_cells_regression_guard() -> None:
-    """A large synthetic file (100,000 series x 10 years) parses quickly enough."""
+def test_a_large_synthetic_file_parses_every_cell() -> None:
+    """10,000 series x 10 years (its parse time: benchmarks/bench_eurostat.py, 100,000 series)."""
     years = [str(y) for y in range(2014, 2024)]
     header = "freq,geo\\TIME_PERIOD\t" + "\t".join(f"{y} " for y in years) + "\n"
     body = "".join(
-        f"A,G{i}\t" + "\t".join(f"{(i + j) % 997 / 7:.2f} " for j in range(10)) + "\n" for i in range(100_000)
+        f"A,G{i}\t" + "\t".join(f"{(i + j) % 997 / 7:.2f} " for j in range(10)) + "\n" for i in range(10_000)
     )
-    start = time.perf_counter()
     frame = parse(header + body)
-    elapsed = time.perf_counter() - start
-    assert len(frame) == 1_000_000
+    assert len(frame) == 100_000
     assert frame["value"].iloc[13] == pytest.approx(round((1 + 3) % 997 / 7, 2))
-    assert elapsed < 5.0, elapsed
-    assert re.fullmatch(r"G\d+", frame["geo"].iloc[-1])
+    assert frame["value"].iloc[-1] == pytest.approx(round((9_999 + 9) % 997 / 7, 2))
+    assert frame["geo"].iloc[-1] == "G9999"
+    assert sorted(frame["time"].unique()) == list(range(2014, 2024))

@@ -13,7 +13,7 @@ from channelstudy.fields import KINDS, field_names, required_fields
 from channelstudy.sources import specs as manifest_module
 from channelstudy.sources.headers import normalise_header
 from channelstudy.sources.manifest import load_manifest
-from channelstudy.sources.readers import check_headers
+from channelstudy.sources.readers import check_headers, locate_columns, read_header, read_source
 from channelstudy.sources.specs import ColumnSpec, Manifest, SourceSpec
 
 HEADER = "Codice;Ragione sociale;Partita IVA;Provincia;Fatturato (EUR)\n"
@@ -213,7 +213,20 @@ def test_headers_match_after_whitespace_normalisation(tmp_path: Path) -> None:
             },
         )
     )
-    check_headers(manifest)
+    assert check_headers(manifest) is None  # no ManifestError
+    spec = manifest.sources[0]
+    assert locate_columns(spec, read_header(spec)) == {"name": 0, "vat": 1}
+    assert read_source(spec)[["name", "vat"]].to_dict("records") == [{"name": "Alfa", "vat": "1"}]
+    renamed = load_manifest(
+        write_manifest(
+            tmp_path,
+            {"name": "m", "kind": "directory", "path": "m.csv", "delimiter": ";",
+             "columns": {"name": "Ragione sociale", "vat": "Partita IVA X"}},
+        ),
+        check_files=False,
+    )
+    with pytest.raises(ManifestError, match="Partita IVA X"):
+        check_headers(renamed)
 
 
 def test_normalise_header() -> None:

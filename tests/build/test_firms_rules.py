@@ -1,0 +1,147 @@
+"""Survivorship (channelstudy.build.firms): which record's value each firm attribute takes, on a hand-made case.
+
+F1 has four records (directory priority 0, two survey rows priority 1, a roster row priority 2) that disagree
+on everything; F2 has no comune code, only a province; F3 is a plain firm in that province; F4 has no geography.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from channelstudy.build.firms import _mode_by_firm, declared_votes, resolve_firms
+from channelstudy.clean.ateco import title_2025
+
+NA = pd.NA
+MILANO = ("015146", "Milano", "MI", "Lombardia", "Nord-ovest", "ITC4")
+ROMA = ("058091", "Roma", "RM", "Lazio", "Centro", "ITI4")
+NAPOLI = ("063049", "Napoli", "NA", "Campania", "Sud", "ITF3")
+NO_PLACE = (NA, NA, NA, NA, NA, NA)
+
+
+def _record(firm, priority, source, row, vat, name, name_raw, form, place):
+    return dict(zip(("firm_id", "priority", "source", "row_number", "vat", "name", "name_raw", "legal_form",
+                     "istat_code", "comune", "province", "region", "macro_area", "nuts2"),
+                    (firm, priority, source, row, vat, name, name_raw, form, *place), strict=True))
+
+
+# function-scoped (cheap): every test then calls resolve_firms itself, which mutation testing needs to
+# attribute the calls to each test
+@pytest.fixture
+def inputs():
+    linked = pd.DataFrame([
+        _record("F1", 1, "survey", 3, "22222222222", "ROSSI INF", "Rossi Inf", "SPA", ROMA),
+        _record("F1", 0, "dir", 2, "11111111111", NA, "  Rossi Informatica srl ", "SRL", MILANO),
+        _record("F1", 1, "survey", 1, "22222222222", "ROSSI INFORMATICA", "Rossi", NA, ROMA),
+        _record("F1", 2, "roster", 1, NA, "ROSSI", "Rossi", NA, NO_PLACE),
+        _record("F2", 1, "survey", 4, NA, "BIANCHI", "Bianchi", "SRL", (NA, NA, "NA", NA, NA, NA)),
+        _record("F2", 1, "survey", 5, NA, "BIANCHI", "Bianchi", "SNC", NO_PLACE),
+        _record("F3", 0, "dir", 1, "33333333333", "VERDI", "Verdi", NA, NAPOLI),
+        _record("F4", 2, "roster", 2, NA, "NERI", "Neri", NA, NO_PLACE),  # no geography at all
+        _record(NA, 0, "dir", 3, NA, NA, "", NA, NO_PLACE),  # unlinked: not a firm
+    ])
+    directory = pd.DataFrame({
+        "firm_id": ["F1", "F1", "F1", "F3"],
+        "employees": [10.0, 20.0, NA, 3.0],
+        "revenue_eur": [NA, NA, NA, 3_000_000.0],
+        "ateco_2025": ["62.20.01", "62.20.02", "62.10.00", NA],
+        "employees_class": ["10-19", "10-19", "20-49", NA],
+        "production_class": [NA, "B", "A", "A"],
+        "capital_class": ["x", "y", NA, NA],
+        "partner_type_declared": ["isv", NA, NA, "reseller"],
+    })
+    survey = pd.DataFrame({
+        "firm_id": ["F1", "F1", "F2", "F2"],
+        "employees": [100.0, 300.0, 7.0, NA],
+        "revenue_eur": [2_000_000.0, 4_000_000.0, NA, 50_000.0],
+        "partner_type_declared": ["reseller", NA, "isv", "distributor"],
+    })
+    roster = pd.DataFrame({"firm_id": ["F1"], "partner_type_declared": ["reseller"]})
+    return linked, directory, survey, roster
+
+
+@pytest.fixture
+def firms(inputs):
+    return resolve_firms(*inputs).set_index("firm_id")
+
+
+def test_one_row_per_linked_firm(firms):
+    assert firms.index.tolist() == ["F1", "F2", "F3", "F4"]
+    assert firms["n_records"].tolist() == [4, 2, 1, 1]
+    assert firms.loc["F1", "sources"] == "dir;roster;survey"
+
+
+def test_most_frequent_value_beats_the_most_authoritative(firms):
+    assert firms.loc["F1", "vat"] == "22222222222"  # twice in the survey vs once in the directory
+    assert firms.loc["F1", "istat_code"] == "058091"
+
+
+def test_ties_go_to_the_most_authoritative_record_then_alphabetical(firms):
+    assert firms.loc["F1", "legal_form"] == "SRL"  # SRL (priority 0) vs SPA (priority 1), once each
+    assert firms.loc["F2", "legal_form"] == "SNC"  # SNC vs SRL, same priority: alphabetical
+    assert firms.loc["F2", "partner_type"] == "distributor"
+
+
+def test_name_of_the_first_record_else_its_raw_name(firms):
+    # the first record in (priority, source, row_number) is the directory's, whose cleaned name is missing
+    assert firms.loc["F1", "name"] == "Rossi Informatica srl"
+    assert firms.loc["F2", "name"] == "BIANCHI"
+
+
+def test_geography_follows_the_chosen_comune_code(firms):
+    assert tuple(firms.loc["F1", ["istat_code", "comune", "province", "region", "macro_area", "nuts2"]]) == ROMA
+    assert tuple(firms.loc["F3", ["comune", "province", "region", "macro_area", "nuts2"]]) == NAPOLI[1:]
+
+
+def test_without_a_comune_code_the_province_gives_the_region(firms):
+    f2 = firms.loc["F2"]
+    assert pd.isna(f2["istat_code"]) and pd.isna(f2["comune"])
+    assert (f2["province"], f2["region"], f2["macro_area"], f2["nuts2"]) == ("NA", "Campania", "Sud", "ITF3")
+    assert firms.loc["F4", ["istat_code", "province", "region", "macro_area", "nuts2"]].isna().all()
+
+
+def test_measures_come_from_the_directory_before_the_survey(firms):
+    assert firms.loc["F1", "employees"] == 15.0  # median of the directory's 10 and 20; survey's 100/300 ignored
+    assert firms.loc["F1", "revenue_eur"] == 3_000_000.0  # no directory value: median of the survey's
+    assert firms.loc["F2", "employees"] == 7.0
+    assert firms.loc["F2", "revenue_eur"] == 50_000.0
+    assert firms.loc["F3", "employees"] == 3.0
+    assert str(firms["employees"].dtype) == "Float64"
+
+
+def test_ateco_class_is_the_mode_at_class_level(firms):
+    # 62.20.01 and 62.20.02 are one class (62.20), which beats 62.10 twice to once
+    assert firms.loc["F1", "ateco_2025"] == "62.20"
+    assert firms.loc["F1", "ateco_2025_title"] == title_2025("62.20")
+    assert pd.isna(firms.loc["F2", "ateco_2025"])
+
+
+def test_directory_classes_and_size(firms):
+    assert firms.loc["F1", "employees_class"] == "10-19"
+    assert firms.loc["F1", "production_class"] == "A"  # A and B once each: alphabetical
+    assert firms.loc["F1", "capital_class"] == "x"
+    assert firms.loc["F1", "size_class"] == "small"  # 15 persons, 3 M EUR
+    assert firms.loc["F3", "size_class"] == "small"  # 3 persons but 3 M EUR turnover: turnover counts too
+    assert pd.isna(firms.loc["F2", "employees_class"])
+
+
+def test_partner_type_votes_from_every_source(firms):
+    assert firms.loc["F1", "partner_type"] == "reseller"  # survey + roster twice vs directory's isv once
+    assert firms.loc["F1", "partner_type_votes"] == "reseller:2;isv:1"
+    assert firms.loc["F2", "partner_type_votes"] == "distributor:1;isv:1"
+
+
+def test_mode_by_firm_order_of_rules():
+    values = pd.DataFrame({"firm_id": ["A", "A", "A", "B", "B", "C"],
+                           "x": ["q", "p", "p", "z", "y", NA], "priority": [0, 3, 4, 2, 2, 0]})
+    mode = _mode_by_firm(values, "x")
+    assert mode.to_dict() == {"A": "p", "B": "y"}  # C has no value
+    tie = pd.DataFrame({"firm_id": ["A", "A", "B", "B"], "x": ["a", "b", "b", "a"], "priority": [1, 0, 0, 1],
+                        "other": [NA, 1, NA, NA]})
+    assert _mode_by_firm(tie, "x").to_dict() == {"A": "b", "B": "b"}  # the authoritative value, not "a"
+
+
+def test_declared_votes_most_first_then_alphabetical():
+    declared = pd.DataFrame({"firm_id": ["A"] * 4 + ["B"], "partner_type_declared": ["msp", "isv", "isv", "var", NA]})
+    votes = declared_votes(declared)
+    assert votes.to_dict() == {"A": "isv:2;msp:1;var:1"}
