@@ -221,4 +221,5 @@ def weighted_means(
                 "firms": k,
             }
         )
-    return pd.DataFrame(rows)
+    names = [by] if isinstance(by, str) else list(by)
+    return pd.DataFrame(rows, columns=[*names, "mean", "ci_low", "ci_high", "responses", "firms"])

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from channelstudy.analysis.raking import RakingConfig, WeightsWarning, population_margins, rake
-from channelstudy.analysis.weights import REPORT_COLUMNS, weight_waves, weighted_mean, weighted_share
+from channelstudy.analysis.weights import (
+    REPORT_COLUMNS,
+    weight_waves,
+    weighted_mean,
+    weighted_means,
+    weighted_share,
+)
 from channelstudy.clean.size import SIZE_CLASS_DTYPE, size_class
 from channelstudy.errors import RakingError
 from channelstudy.vocabulary import SIZE_CLASSES
@@ -642,3 +648,14 @@ def test_default_world_weight_waves_matches_rake_per_wave(world) -> None:
     margins = population_margins(frame)
     wave = survey[survey["wave"] == 2021]
     np.testing.assert_allclose(weights[wave.index], rake(wave, margins).weights, rtol=1e-12)
+
+
+@pytest.mark.parametrize("by", ["g", ["g", "wave"]])
+def test_weighted_means_of_no_usable_row_has_the_columns(by):
+    """A value nobody answered gives an empty table with the usual columns (a notebook can test len())."""
+    d = pd.DataFrame({"g": ["a", "b"], "wave": [1, 1], "x": [np.nan, np.nan], "weight": [1.0, 2.0],
+                      "firm_id": ["p", "q"]})
+    out = weighted_means(d, "x", by)
+    assert out.empty
+    assert list(out.columns) == [*([by] if isinstance(by, str) else by), "mean", "ci_low", "ci_high", "responses",
+                                 "firms"]
