@@ -15,7 +15,7 @@ Mixes are rounded to whole percents and re-closed, like survey answers.
 Examples
 --------
 >>> mixes, labels = dirichlet_archetypes(200, n_archetypes=5, seed=1)
->>> mixes.shape, sorted(set(labels))
+>>> mixes.shape, sorted(set(labels.tolist()))
 ((200, 6), [0, 1, 2, 3, 4])
 >>> bool(np.allclose(mixes.sum(axis=1), 100))
 True

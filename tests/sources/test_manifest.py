@@ -11,9 +11,9 @@ import yaml
 from channelstudy.errors import ManifestError
 from channelstudy.fields import KINDS, field_names, required_fields
 from channelstudy.sources import specs as manifest_module
-from channelstudy.sources.headers import normalise_header
+from channelstudy.sources.headers import locate_columns, normalise_header
 from channelstudy.sources.manifest import load_manifest
-from channelstudy.sources.readers import check_headers, locate_columns, read_header, read_source
+from channelstudy.sources.readers import check_headers, read_header, read_source
 from channelstudy.sources.specs import ColumnSpec, Manifest, SourceSpec
 
 HEADER = "Codice;Ragione sociale;Partita IVA;Provincia;Fatturato (EUR)\n"
