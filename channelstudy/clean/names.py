@@ -416,7 +416,7 @@ def clean_name(name: object) -> str | None:
     core, code = split_name(name)
     if code in CANONICAL_SPELLING:
         return f"{core.upper()} {CANONICAL_SPELLING[code]}".strip()
-    return _tidy(name).upper()
+    return _tidy(name).upper() or None  # punctuation only: nothing to show (as clean_names)
 
 
 def _strip_once(key: list[str]) -> list[str]:
