@@ -27,8 +27,9 @@ __all__ = ["PARAMETERS", "render", "render_notebook", "to_html"]
 
 #: the papermill parameters every notebook declares, and the folder each points to
 PARAMETERS = ("RAW", "PROCESSED", "TABLES", "FIGURES", "TRUTH", "REALDATA")
-#: committed tables that do not depend on the data (method validation over simulated worlds)
-SHARED_TABLES = ("method_validation.csv", "method_validation_runs.csv")
+#: committed tables that do not depend on the data (method validation and power over simulated worlds)
+SHARED_TABLES = ("method_validation.csv", "method_validation_runs.csv", "power.csv", "power_mde.csv",
+                 "power.csv.provenance.json")
 
 
 def to_html(notebook: Path, folder: Path) -> Path:
