@@ -1,7 +1,8 @@
 """Hand-made cases for the decision rules of the hypothesis catalogue and the direction of each estimator.
 
-The ``supported`` rule uses the Holm-adjusted p-value, the effect is the estimate minus the null value,
-and each estimator measures ``a - b`` (not ``b - a``) against the null value it is given.
+The ``supported`` rule uses the Holm-adjusted p-value over the confirmatory hypotheses that ran, the effect
+is the estimate minus the null value, and each estimator measures ``a - b`` (not ``b - a``) against the null
+value it is given.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pytest
 
 from channelstudy.hypotheses.catalogue import (
     COLUMNS,
+    RAN,
     Hypothesis,
     compare_with_truth,
     is_supported,
@@ -26,9 +28,11 @@ from channelstudy.hypotheses.estimators import (
     BootstrapMean,
     Estimate,
     ProportionDifference,
+    Requirements,
     WeightedOLS,
     bootstrap_mean,
     proportion_difference,
+    tost_p_value,
     wls_term,
 )
 from channelstudy.hypotheses.study import StudyData
@@ -36,23 +40,33 @@ from channelstudy.hypotheses.study import StudyData
 
 @dataclass(frozen=True, kw_only=True)
 class Fixed:
-    """An estimator returning a fixed estimate and p-value (records the null value it was given)."""
+    """An estimator returning a fixed estimate, SE and p-value; it needs the survey columns ``needs``."""
 
     value: float
     p: float
+    se: float = 0.5
+    needs: tuple[str, ...] = ("y",)
     label: str = "fixed"
     weighted: bool = False
 
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(table="survey", columns=self.needs, min_n=1)
+
     def estimate(self, data, null_value: float = 0.0) -> Estimate:
-        return Estimate(self.value, self.value - 1.0, self.value + 1.0, self.p, 10)
+        return Estimate(self.value, self.value - 1.0, self.value + 1.0, self.p, 10, se=self.se,
+                        std_estimate=self.value / 4)
 
 
-def _hypothesis(id_: str, value: float, p: float, direction: str = "greater", null_value: float = 0.0):
-    return Hypothesis(id=id_, claim=f"claim {id_}", outcome="y", predictors="x", test=Fixed(value=value, p=p),
-                      direction=direction, null_value=null_value)
+def _hypothesis(id_: str, value: float, p: float, direction: str = "greater", null_value: float = 0.0,
+                family: str = "confirmatory", needs: tuple[str, ...] = ("y",)):
+    return Hypothesis(id=id_, claim=f"claim {id_}", outcome="y", predictors="x",
+                      test=Fixed(value=value, p=p, needs=needs), direction=direction, null_value=null_value,
+                      family=family)
 
 
-EMPTY = StudyData(survey=pd.DataFrame(), firms=pd.DataFrame(), pipeline=pd.DataFrame())
+SURVEY = StudyData(survey=pd.DataFrame({"y": [1.0, 2.0, 3.0]}), firms=pd.DataFrame(), pipeline=pd.DataFrame())
+"""Enough data for the fake estimators (a survey with ``y``); a hypothesis needing another column does not run."""
 
 
 # --- is_supported ---------------------------------------------------------------------------
@@ -84,43 +98,62 @@ def test_is_supported_alpha_is_a_parameter():
 def test_supported_uses_holm_adjusted_not_raw_p():
     # raw p 0.02, 0.03, 0.04 are all below 0.05; Holm: 3*0.02 = 0.06, max(0.06, 2*0.03), max(0.06, 0.04)
     catalogue = (_hypothesis("A", 1.0, 0.02), _hypothesis("B", 1.0, 0.03), _hypothesis("C", 1.0, 0.04))
-    table = run_catalogue(EMPTY, catalogue)
+    table = run_catalogue(SURVEY, catalogue)
+    assert (table["status"] == RAN).all()
     assert table["p_holm"].tolist() == pytest.approx([0.06, 0.06, 0.06])
-    assert (table["p_value"] < ALPHA).all()
-    assert not table["supported"].any()
+    assert (table["p_value"] < ALPHA).all()  # each raw p would pass: only the adjusted p decides
+    assert table["supported"].tolist() == [False, False, False]
 
 
 def test_holm_and_bh_recomputed_by_hand():
     ps = [0.001, 0.01, 0.02, 0.5]
-    catalogue = tuple(_hypothesis(f"H{i}", 1.0, p) for i, p in enumerate(ps))
-    table = run_catalogue(EMPTY, catalogue)
-    # Holm: sorted p times (m - rank), made monotone; BH: p * m / rank, made monotone from the top
-    assert table["p_holm"].tolist() == pytest.approx([0.004, 0.03, 0.04, 0.5])
-    assert table["p_bh"].tolist() == pytest.approx([0.004, 0.02, 0.02 * 4 / 3, 0.5])
-    assert table["supported"].tolist() == [True, True, True, False]
+    confirmatory = tuple(_hypothesis(f"H{i}", 1.0, p) for i, p in enumerate(ps))
+    # outside the family: a control and a calibration row that ran, a confirmatory row that did not run
+    others = (_hypothesis("C0", 1.0, 0.0001, family="control"), _hypothesis("K1", 1.0, 0.0001, family="calibration"),
+              _hypothesis("N", 1.0, 0.0001, needs=("absent",)))
+    table = run_catalogue(SURVEY, confirmatory + others)
     assert list(table.columns) == COLUMNS
-    assert table["id"].tolist() == ["H0", "H1", "H2", "H3"]
+    assert table["id"].tolist() == ["H0", "H1", "H2", "H3", "C0", "K1", "N"]
+    assert table["status"].tolist() == [RAN] * 6 + ["not run: needs absent"]
+    inside = table.iloc[:4]
+    # m = 4. Holm: sorted p times (m - rank), made monotone; BH: p * m / rank, made monotone from the top
+    assert inside["p_holm"].tolist() == pytest.approx([0.004, 0.03, 0.04, 0.5])
+    assert inside["p_bh"].tolist() == pytest.approx([0.004, 0.02, 0.02 * 4 / 3, 0.5])
+    assert inside["supported"].tolist() == [True, True, True, False]
+    outside = table.iloc[4:]
+    assert outside["p_holm"].isna().all() and outside["p_bh"].isna().all()
+    assert outside["supported"].isna().all()  # the flag exists for the confirmatory rows that ran only
+    assert outside["p_value"].iloc[:2].tolist() == [0.0001, 0.0001]  # the raw p is still reported
+    assert np.isnan(table.loc[6, "estimate"]) and pd.isna(table.loc[6, "n"])
 
 
 def test_supported_effect_is_estimate_minus_null_value():
     # H1-like: a level (5) below a benchmark (9.84): the effect -4.84 is in the expected direction
     catalogue = (_hypothesis("L", 5.0, 0.001, direction="less", null_value=9.84),
                  _hypothesis("G", 5.0, 0.001, direction="greater", null_value=9.84))
-    table = run_catalogue(EMPTY, catalogue).set_index("id")
+    table = run_catalogue(SURVEY, catalogue).set_index("id")
     assert table.loc["L", "supported"]
     assert not table.loc["G", "supported"]
     assert table.loc["L", "estimate"] == 5.0  # the estimate itself is reported, not the effect
     assert table.loc["L", "null_value"] == 9.84
+    assert table.loc["L", "z"] == pytest.approx((5.0 - 9.84) / 0.5)  # the z of the effect, not of the estimate
 
 
 def test_row_carries_the_hypothesis_declaration():
     h = Hypothesis(id="X", claim="c", outcome="o", predictors="p", controls="k", test=Fixed(value=2.0, p=0.3),
-                   direction="less", null_value=1.5)
-    row = run_catalogue(EMPTY, (h,)).iloc[0]
-    assert (row["claim"], row["outcome"], row["predictors"], row["controls"]) == ("c", "o", "p", "k")
-    assert (row["estimator"], row["weighted"], row["direction"]) == ("fixed", False, "less")
+                   direction="less", null_value=1.5, design="d", equivalence_margin=0.2)
+    row = run_catalogue(SURVEY, (h,)).iloc[0]
+    assert (row["id"], row["family"], row["claim"], row["design"]) == ("X", "confirmatory", "c", "d")
+    assert (row["outcome"], row["predictors"], row["controls"]) == ("o", "p", "k")
+    assert (row["estimator"], row["weighted"], row["direction"], row["null_value"]) == ("fixed", False, "less", 1.5)
     assert (row["estimate"], row["ci_low"], row["ci_high"], row["p_value"], row["n"]) == (2.0, 1.0, 3.0, 0.3, 10)
-    assert row["p_holm"] == pytest.approx(0.3)
+    assert (row["se"], row["std_estimate"], row["p_display"], row["status"]) == (0.5, 0.5, "0.3", RAN)
+    assert row["z"] == pytest.approx((2.0 - 1.5) / 0.5)
+    assert row["p_holm"] == pytest.approx(0.3)  # the only confirmatory row: a family of one
+    assert row["equivalence_margin"] == 0.2
+    assert row["p_equivalence"] == pytest.approx(tost_p_value(2.0 - 1.5, 0.5, 0.2))
+    assert not row["equivalent"]  # NA would raise here
+    assert np.isnan(row["within_estimate"])  # not declared within_firm
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,16 +163,25 @@ class Echo:
     label: str = "echo"
     weighted: bool = True
 
+    @property
+    def requirements(self) -> Requirements:
+        return Requirements(table="survey", columns=("y",), min_n=1)
+
     def estimate(self, data, null_value: float = 0.0) -> Estimate:
-        return Estimate(null_value, null_value, null_value, 0.5, len(data.survey))
+        return Estimate(null_value, null_value, null_value, 0.5, len(data.survey), se=1.0)
 
 
 def test_hypothesis_passes_data_and_null_value_to_its_estimator():
-    data = StudyData(survey=pd.DataFrame({"y": [1, 2, 3]}), firms=pd.DataFrame(), pipeline=pd.DataFrame())
+    survey = pd.DataFrame({"y": [1, 2, 3], "weight": [1.0, 2.0, 1.0]})
+    data = StudyData(survey=survey, firms=pd.DataFrame(), pipeline=pd.DataFrame())
     h = Hypothesis(id="E", claim="c", outcome="o", predictors="p", test=Echo(), direction="greater", null_value=2.5)
     assert h.estimator == "echo" and h.weighted
+    assert h.requirements == Requirements(table="survey", columns=("y",), min_n=1)
     row = run_catalogue(data, (h,)).iloc[0]
-    assert (row["estimate"], row["n"], row["weighted"]) == (2.5, 3, True)
+    assert (row["estimate"], row["n"], row["weighted"], row["status"]) == (2.5, 3, True, RAN)
+    # without survey weights the weighted estimator runs unweighted and the row says so
+    unweighted = StudyData(survey=survey.drop(columns="weight"), firms=pd.DataFrame(), pipeline=pd.DataFrame())
+    assert not run_catalogue(unweighted, (h,)).iloc[0]["weighted"]
 
 
 def test_compare_with_truth_joins_planted_effects(tmp_path):
