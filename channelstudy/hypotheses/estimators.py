@@ -292,16 +292,16 @@ def bootstrap_mean(values: np.ndarray, null_value: float, *, reps: int = BOOTSTR
                     float((est - null_value) / x.std(ddof=1)), interval="percentile bootstrap")
 
 
-def proportion_difference(a: pd.Series, b: pd.Series) -> Estimate:
-    """Difference of two proportions (a - b) with a Wald CI and a z-test against 0."""
+def proportion_difference(a: pd.Series, b: pd.Series, *, null_value: float = 0.0) -> Estimate:
+    """Difference of two proportions (a - b) with a Wald CI and a z-test against ``null_value``."""
     a, b = a.dropna().astype(float), b.dropna().astype(float)
     pa, pb = a.mean(), b.mean()
     se = np.sqrt(pa * (1 - pa) / len(a) + pb * (1 - pb) / len(b))
     z_crit = stats.norm.ppf(1 - ALPHA / 2)
     est = float(pa - pb)
     h = 2 * np.arcsin(np.sqrt(pa)) - 2 * np.arcsin(np.sqrt(pb))  # Cohen's h
-    return Estimate(est, est - z_crit * se, est + z_crit * se, float(2 * stats.norm.sf(abs(est / se))),
-                    int(len(a) + len(b)), float(se), float(h))
+    p_value = float(2 * stats.norm.sf(abs((est - null_value) / se)))
+    return Estimate(est, est - z_crit * se, est + z_crit * se, p_value, int(len(a) + len(b)), float(se), float(h))
 
 
 def pair_mean_difference(values: pd.Series, group: pd.Series, pair: pd.Series, a: str, b: str) -> Estimate:
@@ -446,7 +446,8 @@ class ProportionDifference:
             rows = rows.drop_duplicates(self.unit)
         column, _, value = (part.strip() for part in self.outcome.partition("=="))
         hit = rows[column].eq(value.strip("'\"")).where(rows[column].notna())
-        return proportion_difference(hit[rows[self.group] == self.a], hit[rows[self.group] == self.b])
+        return proportion_difference(hit[rows[self.group] == self.a], hit[rows[self.group] == self.b],
+                                     null_value=null_value)
 
 
 def _cluster_sandwich_se(x: np.ndarray, y: np.ndarray, mu: np.ndarray, w: np.ndarray, groups: np.ndarray,

@@ -317,9 +317,6 @@ def test_proportion_difference_estimator_dedupes_units_and_matches_outcome():
     assert no_unit.estimate == pytest.approx(2 / 3 - 1 / 2)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ProportionDifference.estimate ignores null_value (the z-test is always "
-                                       "against 0), unlike WeightedOLS and BootstrapMean; no catalogue entry uses a "
-                                       "non-zero null with it yet (H9: null 0)")
 def test_proportion_difference_tests_against_the_null_value():
     pipeline = pd.DataFrame({"deal_id": [f"d{i}" for i in range(200)],
                              "record_type": ["lead"] * 75 + ["opportunity"] * 25 + ["lead"] * 25 + ["opportunity"] * 75,
