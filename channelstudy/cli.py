@@ -228,7 +228,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         h0_seeds = list(range(100_000, 100_000 + args.h0_worlds))
         h0_runs, h0_summary = h0_false_positive_loop(h0_seeds, n_firms=args.h0_firms, workers=args.workers,
                                                      progress=not args.quiet)
-        target = Path(args.tables) / "method_validation_h0.csv"
+        target = TABLES["method_validation_h0"].path(args.tables)
         h0_summary.to_csv(target, index=False)
         write_sidecar(target, seeds=h0_seeds, config=validation_config(args.h0_firms) | {"mode": "truth"})
         log.info("H0 loop over %d worlds: false-positive rate %.3f", len(h0_seeds),
@@ -274,6 +274,7 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
+    from channelstudy.catalog import TABLES
     from channelstudy.pipeline import minimum_detectable_effect, power_study, write_sidecar
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
@@ -283,7 +284,7 @@ def cmd_power(args: argparse.Namespace) -> int:
     tables.mkdir(parents=True, exist_ok=True)
     config = {"multipliers": list(args.multipliers), "responses_per_wave": list(args.responses), "n_firms": 15_000}
     for name, table in (("power", power), ("power_runs", runs), ("power_mde", minimum_detectable_effect(power))):
-        target = tables / f"{name}.csv"
+        target = TABLES[name].path(tables)
         table.to_csv(target, index=False, float_format="%.6g")
         write_sidecar(target, seeds=seeds, config=config)
     log.info("power over %d cells x %d seeds -> %s", len(args.multipliers) * len(args.responses), len(seeds), tables)

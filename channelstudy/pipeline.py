@@ -90,7 +90,7 @@ def run_analyze(processed: str | Path, tables: str | Path | None = None, *,
         target = TABLES["hypotheses"].path(tables)
         write_catalogue(catalogue, target)
         write_sidecar(target, inputs=sorted(Path(processed).glob("*.parquet")))
-        prereg = write_preregistration(Path(tables) / "preregistration.csv")
+        prereg = write_preregistration(TABLES["preregistration"].path(tables))
         write_sidecar(prereg)
     return StudyResult(analysis, catalogue)
 

@@ -62,7 +62,7 @@ class Table:
     filename : str
         File name; the suffix (``.parquet``, ``.csv``, ``.json``, ``.md``) says the format.
     stage : str
-        Stage that writes it: ``build``, ``analyze`` or ``validate``.
+        Stage that writes it: ``build``, ``analyze``, ``validate`` or ``power``.
     folder : str
         ``processed`` (data/processed) or ``tables`` (reports/tables): the default folder.
     description : str
@@ -247,6 +247,15 @@ _TABLES: tuple[Table, ...] = (
           "Per hypothesis over many simulated worlds: coverage, power, false-positive rate."),
     Table("method_validation_runs", "method_validation_runs.csv", "validate", "tables",
           "One row per hypothesis and simulated world: estimate, CI, planted value."),
+    Table("method_validation_h0", "method_validation_h0.csv", "validate", "tables",
+          "The planted null H0 over many cheap worlds: false-positive rate with its exact interval."),
+    Table("preregistration", "preregistration.csv", "analyze", "tables",
+          "Per hypothesis: estimand, population, outcome, controls, decision rule (from the declarations)."),
+    Table("power", "power.csv", "power", "tables",
+          "Power per hypothesis x effect multiplier x responses per wave, with exact intervals."),
+    Table("power_runs", "power_runs.csv", "power", "tables", "One row per hypothesis, grid cell and simulated world."),
+    Table("power_mde", "power_mde.csv", "power", "tables",
+          "Minimum detectable effect multiplier at 80 % power under Holm, per hypothesis and responses per wave."),
 )
 TABLES: dict[str, Table] = {t.name: t for t in _TABLES}
 """Every table by name."""

@@ -39,8 +39,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from channelstudy.catalog import FLOAT_FORMAT, atomic_path
-from channelstudy.catalog.exports import neutralise_frame
+from channelstudy.catalog import TABLES, atomic_path
 from channelstudy.hypotheses.estimators import (
     ALPHA,
     BootstrapMean,
@@ -359,8 +358,8 @@ def write_catalogue(table: pd.DataFrame, path: str | Path) -> None:
     """``hypotheses.csv``: numbers rounded to 6 significant digits so reruns are byte-identical."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:  # a table people open in spreadsheets: formulas neutralised
-        neutralise_frame(table).to_csv(tmp, index=False, float_format=FLOAT_FORMAT)
+    with atomic_path(path) as tmp:  # the catalog's CSV writer: formulas neutralised, 6 significant digits
+        TABLES["hypotheses"].write_file(table, tmp)
 
 
 def compare_with_truth(table: pd.DataFrame, effects_json: str | Path) -> pd.DataFrame:

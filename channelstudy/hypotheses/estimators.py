@@ -221,6 +221,15 @@ def formula_variables(formula: str) -> list[str]:
     return [v.strip().removeprefix("C(").removesuffix(")") for v in rhs.split("+")]
 
 
+def survey_requirements(formula: str, term: str, *, where: str | None, min_n: int,
+                        extra: tuple[str, ...] = ()) -> Requirements:
+    """What a survey model needs: the formula's variables (and ``extra``) with values, both groups of
+    each tested indicator (:data:`GROUPS`), at least ``min_n`` complete rows."""
+    groups = tuple(g for v in term.split(":") for g in GROUPS.get(v, ()))
+    columns = tuple(dict.fromkeys([*formula_variables(formula), *extra]))
+    return Requirements(table="survey", columns=columns, where=where, groups=groups, min_n=min_n)
+
+
 def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = True,
              null_value: float = 0.0) -> Estimate:
     """Coefficient ``term`` of a (weighted) least-squares fit with firm-clustered standard errors.
@@ -361,9 +370,7 @@ class WeightedOLS:
     @property
     def requirements(self) -> Requirements:
         """The formula's variables with values; both groups of each tested indicator (:data:`GROUPS`)."""
-        groups = tuple(g for v in self.term.split(":") for g in GROUPS.get(v, ()))
-        return Requirements(table="survey", columns=tuple(dict.fromkeys(formula_variables(self.formula))),
-                            where=self.where, groups=groups, min_n=self.min_n)
+        return survey_requirements(self.formula, self.term, where=self.where, min_n=self.min_n)
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         return wls_term(_rows(data.survey, self.where), self.formula, self.term, weighted=self.weighted,
@@ -487,9 +494,8 @@ class PoissonPML:
     @property
     def requirements(self) -> Requirements:
         """The formula's variables and the exposure with values; both groups of each tested indicator."""
-        groups = tuple(g for v in self.term.split(":") for g in GROUPS.get(v, ()))
-        columns = tuple(dict.fromkeys([*formula_variables(self.formula), self.exposure]))
-        return Requirements(table="survey", columns=columns, where=self.where, groups=groups, min_n=self.min_n)
+        return survey_requirements(self.formula, self.term, where=self.where, min_n=self.min_n,
+                                   extra=(self.exposure,))
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         import statsmodels.api as sm

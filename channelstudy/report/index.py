@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from channelstudy.catalog import TABLES
 from channelstudy.catalog.paths import figures_dir, processed_dir, tables_dir, truth_dir
 
 __all__ = ["figure_catalogue", "software_versions", "write_index"]
@@ -73,7 +74,7 @@ def _table(frame: pd.DataFrame, left: tuple[str, ...] = ()) -> str:
 
 
 def _hypotheses(tables: Path) -> str:
-    path = tables / "hypotheses.csv"
+    path = TABLES["hypotheses"].path(tables)
     if not path.is_file():
         return "<p>No hypothesis table: the analysis has not run on these data.</p>"
     h = pd.read_csv(path)
@@ -89,7 +90,7 @@ def _hypotheses(tables: Path) -> str:
 
 
 def _accounting(processed: Path) -> str:
-    path = processed / "build_report.json"
+    path = TABLES["build_report"].path(processed)
     if not path.is_file():
         return "<p>No build report.</p>"
     report = json.loads(path.read_text(encoding="utf-8"))

@@ -20,6 +20,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from channelstudy.catalog import TABLES
 from channelstudy.catalog.paths import project_root, tables_dir
 from channelstudy.report.index import write_index
 
@@ -28,8 +29,8 @@ __all__ = ["PARAMETERS", "render", "render_notebook", "to_html"]
 #: the papermill parameters every notebook declares, and the folder each points to
 PARAMETERS = ("RAW", "PROCESSED", "TABLES", "FIGURES", "TRUTH", "REALDATA")
 #: committed tables that do not depend on the data (method validation and power over simulated worlds)
-SHARED_TABLES = ("method_validation.csv", "method_validation_runs.csv", "power.csv", "power_mde.csv",
-                 "power.csv.provenance.json")
+SHARED_TABLES = (*(TABLES[n].filename for n in ("method_validation", "method_validation_runs", "power",
+                                                 "power_mde")), TABLES["power"].filename + ".provenance.json")
 
 
 def to_html(notebook: Path, folder: Path) -> Path:
