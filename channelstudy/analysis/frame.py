@@ -13,8 +13,8 @@ def directory_sources(report: dict) -> list[str]:
 
 def listed_by(firms: pd.DataFrame, sources: list[str]) -> pd.Series:
     """Whether each firm of ``firms.parquet`` has a record in one of ``sources``."""
-    wanted = set(sources)
-    return firms["sources"].str.split(";").map(lambda names: bool(wanted & set(names))).astype(bool)
+    listed = firms["sources"].str.split(";").explode().isin(list(sources))
+    return listed.groupby(level=0).any().reindex(firms.index, fill_value=False).astype(bool)
 
 
 def directory_frame(firms: pd.DataFrame, segments: pd.DataFrame, sources: list[str]) -> pd.DataFrame:
