@@ -13,7 +13,7 @@ from channelstudy.clean.size import size_class
 
 def _mode_by_firm(values: pd.DataFrame, column: str) -> pd.Series:
     """Most frequent non-null value per firm; ties go to the most authoritative record."""
-    v = values.dropna(subset=[column])
+    v = values[["firm_id", column, "priority"]].dropna(subset=[column])  # narrow first: fewer columns to take
     counts = v.groupby(["firm_id", column], sort=False).agg(n=("priority", "size"), best=("priority", "min"))
     counts = counts.reset_index().sort_values(["firm_id", "n", "best", column], ascending=[True, False, True, True])
     return counts.drop_duplicates("firm_id").set_index("firm_id")[column]
@@ -25,13 +25,30 @@ def declared_votes(declared: pd.DataFrame) -> pd.Series:
              .groupby(["firm_id", "partner_type_declared"]).size().rename("n").reset_index()
              .sort_values(["firm_id", "n", "partner_type_declared"], ascending=[True, False, True]))
     text = votes["partner_type_declared"] + ":" + votes["n"].astype(str)
-    return text.groupby(votes["firm_id"]).agg(";".join)
+    return joined_by_firm(votes["firm_id"], text)
+
+
+def joined_by_firm(firm_id: pd.Series, text: pd.Series, *, distinct_sorted: bool = False) -> pd.Series:
+    """Per firm, its texts joined by ``;`` in row order (or distinct and sorted); one pass, no per-group pandas.
+
+    >>> joined_by_firm(pd.Series(["f2", "f1", "f2"]), pd.Series(["b", "a", "a"]), distinct_sorted=True).to_dict()
+    {'f2': 'a;b', 'f1': 'a'}
+    """
+    groups: dict[str, list[str]] = {}
+    for firm, value in zip(firm_id.tolist(), text.tolist(), strict=True):
+        groups.setdefault(firm, []).append(value)
+    if distinct_sorted:
+        return pd.Series({firm: ";".join(sorted(set(v))) for firm, v in groups.items()}, dtype=object)
+    return pd.Series({firm: ";".join(v) for firm, v in groups.items()}, dtype=object)
 
 
 def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.DataFrame,
                   roster: pd.DataFrame) -> pd.DataFrame:
     """One row per firm from all its records (see the codebook for each attribute's rule)."""
-    rec = linked[linked["firm_id"].notna()].sort_values(["firm_id", "priority", "source", "row_number"])
+    used = ["firm_id", "priority", "source", "row_number", "vat", "name", "name_raw", "legal_form", "istat_code",
+            "comune", "province", "region", "macro_area", "nuts2", "region_declared", "macro_area_declared",
+            "nuts2_declared"]
+    rec = linked.loc[linked["firm_id"].notna(), used].sort_values(["firm_id", "priority", "source", "row_number"])
     first = rec.drop_duplicates("firm_id").set_index("firm_id")
     firms = pd.DataFrame(index=pd.Index(sorted(rec["firm_id"].unique()), name="firm_id"))
     firms["vat"] = _mode_by_firm(rec, "vat")
@@ -57,22 +74,23 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
         firms.loc[no_region, "region"] = region[no_region]
         firms.loc[no_region, ["macro_area", "nuts2"]] = region_ref.reindex(region[no_region]).to_numpy()
 
-    measures = pd.concat([directory.assign(_p=0), survey.assign(_p=1)], ignore_index=True)
+    measured = ["firm_id", "employees", "revenue_eur"]
+    measures = pd.concat([directory[measured].assign(_p=0), survey[measured].assign(_p=1)], ignore_index=True)
     for name in ("employees", "revenue_eur"):
         values = measures.dropna(subset=[name])
         best = values.groupby("firm_id")["_p"].transform("min")
         firms[name] = values[values["_p"] == best].groupby("firm_id")[name].median().astype("Float64")
-    classes = directory.dropna(subset=["ateco_2025"]).assign(priority=0)
+    classes = directory[["firm_id", "ateco_2025"]].dropna(subset=["ateco_2025"]).assign(priority=0)
     classes["ateco_2025"] = classes["ateco_2025"].str[:5]  # class level: subcategories vary across sources
     firms["ateco_2025"] = _mode_by_firm(classes, "ateco_2025")
     firms["ateco_2025_title"] = firms["ateco_2025"].map(ateco.title_2025).astype("str")
     for name in ("employees_class", "production_class", "capital_class"):
-        firms[name] = _mode_by_firm(directory.assign(priority=0), name)
+        firms[name] = _mode_by_firm(directory[["firm_id", name]].assign(priority=0), name)
     firms["size_class"] = size_class(firms["employees"], firms["revenue_eur"]).astype("str")
     declared = pd.concat([t[["firm_id", "partner_type_declared"]] for t in (directory, survey, roster)])
     firms["partner_type"] = _mode_by_firm(declared.assign(priority=0), "partner_type_declared")
     firms["partner_type_votes"] = declared_votes(declared)
     firms["n_records"] = rec.groupby("firm_id").size().astype("int64")
-    firms["sources"] = rec.groupby("firm_id")["source"].agg(lambda s: ";".join(sorted(set(s))))
+    firms["sources"] = joined_by_firm(rec["firm_id"], rec["source"], distinct_sorted=True)
     columns = list(SCHEMAS["firms"].columns)
     return typed(firms.reset_index()[columns], "firms")

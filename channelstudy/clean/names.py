@@ -70,6 +70,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -240,6 +241,7 @@ class _Match(NamedTuple):
     last: int
 
 
+@functools.lru_cache(maxsize=1 << 17)  # words repeat across names
 def _fold_word(raw: str) -> str:
     if raw.isascii():
         return _NOT_ALNUM.sub("", raw.upper())
@@ -419,9 +421,12 @@ def clean_name(name: object) -> str | None:
     return _tidy(name).upper() or None  # punctuation only: nothing to show (as clean_names)
 
 
-def _strip_once(key: list[str]) -> list[str]:
-    """Drop the last-ending removable piece of a key (as words); unchanged if none can go."""
-    matches = _find(key)
+def _strip_once(key: list[str], matches: list[_Match] | None = None) -> list[str]:
+    """Drop the last-ending removable piece of a key (as words); unchanged if none can go.
+
+    ``matches`` are ``_find(key)`` when the caller has them already.
+    """
+    matches = _find(key) if matches is None else matches
     for m in sorted(matches, key=lambda m: (m.last, m.last - m.first), reverse=True):
         last = len(key) if m.code == _TAIL else m.last
         shorter = key[: m.first] + key[last:]
@@ -430,10 +435,11 @@ def _strip_once(key: list[str]) -> list[str]:
     return key
 
 
-def _key_from_words(words: list[str], drop: set[str]) -> str:
+def _key_from_words(words: list[str], drop: set[str], matches: list[_Match] | None = None) -> str:
     key = words
     while True:
-        shorter = _strip_once(key)
+        shorter = _strip_once(key, matches)
+        matches = None
         if shorter == key:
             break
         key = shorter
@@ -482,17 +488,22 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
     names = np.full(n + 1, None, dtype=object)  # position n stays None: code -1 (missing) picks it
     keys = names.copy()
     forms = names.copy()
+    by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]] = {}  # variants share their words
     for i, value in enumerate(uniques):
         text = _tidy(value)
         if not text:
             continue
         words = _words(text)
-        matches = _find(words)
+        texts = tuple(w.text for w in words)
+        known = by_words.get(texts)
+        if known is None:
+            matches = _find(words)
+            known = by_words[texts] = (matches, _key_from_words(list(texts), drop, matches) if words else None)
+        matches, keys[i] = known
         core, code = _core(text, words, matches), _choose(matches)
         names[i] = (
             f"{core.upper()} {CANONICAL_SPELLING[code]}" if code in CANONICAL_SPELLING else text.upper()
         )
-        keys[i] = _key_from_words([w.text for w in words], drop) if words else None
         forms[i] = code
     return pd.DataFrame(
         {
