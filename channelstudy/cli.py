@@ -58,7 +58,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if foreign and not args.force and not (out / "sources.yml").exists():
         raise UserError(f"{out} is not empty and holds no sources.yml: refusing to write there (use --force)")
     try:
-        result = simulate(out, seed=args.seed, n_firms=args.firms, waves=args.waves, truth_out=args.truth_out)
+        if args.light:
+            from channelstudy.simulate.light import simulate_light
+
+            truth = args.truth_out or out.parent / "interim" / "truth"
+            result = simulate_light(out, seed=args.seed, n_firms=args.firms, truth_out=truth)
+        else:
+            result = simulate(out, seed=args.seed, n_firms=args.firms, waves=args.waves, truth_out=args.truth_out)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     total = sum(result.rows_by_source.values())
@@ -88,6 +94,8 @@ def add_simulate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--truth-out", default=None,
                    help="truth folder (default: <out>/../interim/truth); never inside --out")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder without sources.yml")
+    p.add_argument("--light", action="store_true",
+                   help="benchmark mode: only the directories and rosters, as CSV, and the record truth")
     p.set_defaults(func=cmd_simulate)
 
 
