@@ -269,16 +269,17 @@ def _join_short(words: list[_Word], short: list[bool], joinable_gap: list[bool])
 def _words(text: str) -> list[_Word]:
     """Folded words with their spans in ``text`` (see the module docstring for the joining rule)."""
     words: list[_Word] = []
-    dotted: list[bool] = []
+    short: list[bool] = []
     for m in _TOKEN.finditer(text):
-        folded = _fold_word(m.group())
+        token = m.group()
+        folded = _fold_word(token)
         if folded:
-            words.append(_Word(folded, m.start(), m.end()))
-            dotted.append("." in m.group())
-    if not words:
+            start, end = m.span()
+            words.append(_Word(folded, start, end))
+            # 1. one-letter words, or dotted words of <= 2 letters, separated by whitespace only
+            short.append(len(folded) == 1 or (len(folded) <= 2 and "." in token))
+    if not any(short):  # nothing to join (most names): steps 1 and 2 leave the words as they are
         return words
-    # 1. one-letter words, or dotted words of <= 2 letters, separated by whitespace only
-    short = [len(w.text) == 1 or (d and len(w.text) <= 2) for w, d in zip(words, dotted, strict=True)]
     gap = [False] + [text[a.end : b.start].isspace() for a, b in itertools.pairwise(words)]
     words = _join_short(words, short, gap)
     return _rejoin_letters(words)
@@ -489,8 +490,14 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
     keys = names.copy()
     forms = names.copy()
     by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]] = {}  # variants share their words
+    by_variant: dict[str, int] = {}  # ASCII names equal up to case and spacing clean alike: computed once
     for i, value in enumerate(uniques):
-        text = _tidy(value)
+        variant = " ".join(value.split()).upper() if value.isascii() else value
+        seen = by_variant.setdefault(variant, i)
+        if seen != i:
+            names[i], keys[i], forms[i] = names[seen], keys[seen], forms[seen]
+            continue
+        text = _tidy(variant)
         if not text:
             continue
         words = _words(text)
