@@ -2,25 +2,27 @@
 
 Not a test.  Run from the repository root (2 cores; the 150,000-firm world takes minutes)::
 
-    .venv/bin/python benchmarks/bench_scale.py [--sizes 15000 150000] [--tiled 1500000]
-        [--compare 150000] [--work /tmp/channelstudy-bench-scale] [--skip-splink]
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 15000 150000] [--light 1500000]
+        [--compare 150000] [--work /tmp/channelstudy-bench-scale] [--skip-splink] [--naive-limit 300]
 
 1. **Builds.**  For each size, simulate the world once (cached under ``--work``), then run
    ``channelstudy.build.build`` in a child process, timing each stage by wrapping the build
    module's functions (read, identities = name/VAT/geo cleaning, link, clean = per-kind
    cleaners, resolve, report, write; ``other`` is the rest: schema validation, dedupe, joins)
    and reading the child's peak RSS (``ru_maxrss``).  Links are scored against the planted
-   truth (pairwise precision/recall/F1).
-2. **Tiled linkage** (``--tiled``): the simulator took 88 s and 2.3 GB for 150,000 firms, so
-   roughly 15 minutes and over 20 GB for 1,500,000, more than this machine can spare.  Instead, the linker input of the
-   largest built world is tiled: copy ``k`` gets its own VATs (a bijection of the 11 digits),
-   record ids and a copy word appended to every name key (so blocks hold ``k`` times as many
-   distinct names, as a register-scale province would).  Only ``link_records`` is timed (child
-   process, peak RSS).  A ``--light`` simulator mode would do this properly, see the report.
+   truth (pairwise precision/recall/F1).  Every child is watched and killed above
+   ``--max-rss-gb`` (12 GB; the machine is shared), which the table then says.
+2. **Light worlds** (``--light``, task ``build_light``): ``channelstudy simulate --light`` writes
+   only the two directories and the rosters, as CSV (:mod:`channelstudy.simulate.light`), so a
+   1,500,000-firm world can be simulated (task ``simulate_light``) and built on this machine.
+   ``--tiled`` (off by default) still times ``link_records`` alone on ``k`` disjoint copies of the
+   largest built world's linker input (own VATs, ids and a copy word in names).
 3. **Comparison** (``--compare``): on the directory and roster records of that world, our
    linker vs splink (DuckDB backend) vs a naive row-wise linker (records in order; a VAT seen
    before joins its firm, else ``rapidfuzz.process.extractOne`` against the names of the firms
-   already in the province).  Time and pairwise precision/recall/F1 against the truth.
+   already in the province).  Time and pairwise precision/recall/F1 against the truth.  The
+   naive linker stops after ``--naive-limit`` seconds; it is then scored on the records it
+   reached and its row's ``note`` says so (its time is a lower bound).
 
 Writes ``reports/tables/benchmarks.csv`` (one row per measurement) and prints it.
 """
@@ -111,12 +113,38 @@ def child_link(records_path: str) -> dict:
             **_quality(pairwise_quality(linked["firm_id"], truth))}
 
 
+MAX_RSS_GB = 12.0  # a child above this resident memory is killed (the machine is shared)
+
+
+class TooMuchMemory(RuntimeError):
+    """A child process passed ``MAX_RSS_GB`` and was killed."""
+
+
+def _rss_gb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(line.split()[1]) / 2**20
+
+
 def _run_child(*args: str) -> dict:
+    """Run one measurement in a child process; kill it above ``MAX_RSS_GB`` (raises TooMuchMemory)."""
     cmd = [sys.executable, __file__, "--child", *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        peak = 0.0
+        while child.poll() is None:
+            peak = max(peak, _rss_gb(child.pid))
+            if peak > MAX_RSS_GB:
+                child.kill()
+                child.wait()
+                raise TooMuchMemory(f"{' '.join(args[:2])}: killed above {MAX_RSS_GB:.0f} GB resident")
+            time.sleep(0.5)
+        out, err = child.communicate()
+    if child.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def _flush(rows: list[dict], out: Path) -> pd.DataFrame:
@@ -140,13 +168,24 @@ def _quality(q: dict) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def world(work: Path, firms: int, seed: int) -> tuple[Path, Path]:
-    """Simulate (once) and return the raw and truth folders of a world."""
-    raw, truth = work / f"raw{firms}", work / f"truth{firms}"
+def world(work: Path, firms: int, seed: int, light: bool = False) -> tuple[Path, Path]:
+    """Simulate (once) and return the raw and truth folders of a world (``light``: ``simulate --light``)."""
+    tag = "light" if light else ""
+    raw, truth = work / f"raw{tag}{firms}", work / f"truth{tag}{firms}"
     if not (truth / "records.parquet").exists():
         subprocess.run([str(Path(sys.executable).with_name("channelstudy")), "simulate", "--out", str(raw),
-                        "--truth-out", str(truth), "--seed", str(seed), "--firms", str(firms)], check=True)
+                        "--truth-out", str(truth), "--seed", str(seed), "--firms", str(firms),
+                        *(["--light"] if light else [])], check=True)
     return raw, truth
+
+
+def child_simulate_light(raw: str, truth: str, firms: str, seed: str) -> dict:
+    """Time ``simulate --light`` (its peak memory is this process's)."""
+    from channelstudy.simulate.light import simulate_light
+
+    start = time.perf_counter()
+    result = simulate_light(raw, seed=int(seed), n_firms=int(firms), truth_out=truth)
+    return {"seconds": time.perf_counter() - start, "peak_mb": _peak_mb(), "rows": sum(result.rows_by_source.values())}
 
 
 def with_truth(records: pd.DataFrame, truth_dir: Path) -> pd.DataFrame:
@@ -290,11 +329,38 @@ def child_compare(records_path: str, method: str, time_limit: str = "0") -> dict
 # ---------------------------------------------------------------------------------------------
 
 
+def measure_build(rows: list[dict], args: argparse.Namespace, firms: int, raw: Path, truth: Path, task: str,
+                  dump: bool = True) -> Path | None:
+    """Build one world in a child (stage times, peak memory), score its links; rows appended and flushed."""
+    from channelstudy.build.link import pairwise_quality
+
+    out = args.work / f"out{'light' if task == 'build_light' else ''}{firms}"
+    path = args.work / f"link_input{firms}.parquet" if dump else None
+    measured = _run_child("build", str(raw), str(out), *([str(path)] if path else []))
+    links = pd.read_parquet(out / "links.parquet", columns=["source", "row_number", "firm_id"])
+    true = pd.read_parquet(truth / "records.parquet", columns=["source", "row_number", "firm_key"])
+    joined = links.merge(true, on=["source", "row_number"], validate="one_to_one")
+    quality = _quality(pairwise_quality(joined["firm_id"], joined["firm_key"]))
+    if path:
+        with_truth(pd.read_parquet(path), truth).to_parquet(path)
+    for stage in ("total", *STAGES, "clean", "other", "link_records"):
+        rows.append({"task": task, "firms": firms, "records": measured["rows"], "method": "channelstudy",
+                     "stage": stage, "seconds": round(measured.get(stage, np.nan), 3),
+                     "peak_mb": round(measured["peak_mb"]), **(quality if stage == "total" else {})})
+    print(f"{task} {firms}: {measured['total']:.1f} s, {measured['peak_mb']:.0f} MB", flush=True)
+    _flush(rows, args.out)
+    return path
+
+
 def main(argv: list[str] | None = None) -> None:
+    global MAX_RSS_GB
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="*", default=[15_000, 150_000])
-    parser.add_argument("--tiled", type=int, nargs="*", default=[1_500_000])
+    parser.add_argument("--tiled", type=int, nargs="*", default=[])
+    parser.add_argument("--light", type=int, nargs="*", default=[1_500_000],
+                        help="world sizes simulated with `simulate --light` (directories and rosters) and built")
+    parser.add_argument("--max-rss-gb", type=float, default=MAX_RSS_GB, help="kill a child above this memory")
     parser.add_argument("--compare", type=int, default=150_000, help="world size for the comparison (0: skip)")
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
@@ -306,11 +372,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the rows of --out for tasks not rerun, and reuse saved linker inputs")
     args = parser.parse_args(argv)
+    MAX_RSS_GB = args.max_rss_gb
     if args.child:
         kind, *rest = args.child
         result = {"build": lambda: child_build(rest[0], rest[1], rest[2] if len(rest) > 2 else None),
                   "link": lambda: child_link(rest[0]),
-                  "compare": lambda: child_compare(*rest)}[kind]()
+                  "compare": lambda: child_compare(*rest),
+                  "simulate_light": lambda: child_simulate_light(*rest)}[kind]()
         print(json.dumps(result))
         return
 
@@ -320,6 +388,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.reuse:
         rerun = {"build"} if args.sizes else set()
         rerun |= {"link_tiled"} if args.tiled else set()
+        rerun |= {"build_light", "simulate_light"} if args.light else set()
         rerun |= {"compare_directory_roster"} if args.compare else set()
         if args.out.exists():
             kept = pd.read_csv(args.out)
@@ -327,21 +396,20 @@ def main(argv: list[str] | None = None) -> None:
         inputs = {int(p.stem.removeprefix("link_input")): p for p in args.work.glob("link_input[0-9]*.parquet")}
     for firms in args.sizes:
         raw, truth = world(args.work, firms, args.seed)
-        dump = args.work / f"link_input{firms}.parquet"
-        measured = _run_child("build", str(raw), str(args.work / f"out{firms}"), str(dump))
-        links = pd.read_parquet(args.work / f"out{firms}" / "links.parquet")
-        true = pd.read_parquet(truth / "records.parquet")
-        joined = links.merge(true, on=["source", "row_number"], validate="one_to_one")
-        from channelstudy.build.link import pairwise_quality
-
-        quality = _quality(pairwise_quality(joined["firm_id"], joined["firm_key"]))
-        with_truth(pd.read_parquet(dump), truth).to_parquet(dump)
-        inputs[firms] = dump
-        for stage in ("total", *STAGES, "clean", "other", "link_records"):
-            rows.append({"task": "build", "firms": firms, "records": measured["rows"], "method": "channelstudy",
-                         "stage": stage, "seconds": round(measured.get(stage, np.nan), 3),
-                         "peak_mb": round(measured["peak_mb"]), **(quality if stage == "total" else {})})
-        print(f"built {firms}: {measured['total']:.1f} s, {measured['peak_mb']:.0f} MB", flush=True)
+        inputs[firms] = measure_build(rows, args, firms, raw, truth, "build")
+    for firms in args.light:
+        raw, truth = args.work / f"rawlight{firms}", args.work / f"truthlight{firms}"
+        try:
+            if not (truth / "records.parquet").exists():
+                sim = _run_child("simulate_light", str(raw), str(truth), str(firms), str(args.seed))
+                rows.append({"task": "simulate_light", "firms": firms, "records": sim["rows"], "method": "channelstudy",
+                             "stage": "total", "seconds": round(sim["seconds"], 3), "peak_mb": round(sim["peak_mb"])})
+                print(f"simulated (light) {firms}: {sim['seconds']:.1f} s, {sim['peak_mb']:.0f} MB", flush=True)
+            measure_build(rows, args, firms, raw, truth, "build_light", dump=False)
+        except TooMuchMemory as exc:
+            rows.append({"task": "build_light", "firms": firms, "method": "channelstudy", "stage": "total",
+                         "note": str(exc)})
+            print(exc, flush=True)
         _flush(rows, args.out)
 
     if args.tiled and inputs:
