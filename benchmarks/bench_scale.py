@@ -9,7 +9,8 @@ Not a test.  Run from the repository root (2 cores; the 150,000-firm world takes
    ``channelstudy.build.build`` in a child process, timing each stage by wrapping the build
    module's functions (read, identities = name/VAT/geo cleaning, link, clean = per-kind
    cleaners, resolve, report, write; ``other`` is the rest: schema validation, dedupe, joins)
-   and reading the child's peak RSS (``ru_maxrss``).  Links are scored against the planted
+   and reading the child's peak RSS (``ru_maxrss``); ``cpu_seconds`` is the
+   process time of each stage (a shared machine stretches wall times, less so CPU time).  Links are scored against the planted
    truth (pairwise precision/recall/F1).  Every child is watched and killed above
    ``--max-rss-gb`` (12 GB; the machine is shared), which the table then says.
 2. **Light worlds** (``--light``, task ``build_light``): ``channelstudy simulate --light`` writes
@@ -69,14 +70,16 @@ def child_build(raw: str, out: str, dump: str | None) -> dict:
     import channelstudy.build.link as link_module
 
     times: dict[str, float] = {}
+    cpu: dict[str, float] = {}
 
     def timed(stage, fn):
         def wrapper(*args, **kwargs):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
                 times[stage] = times.get(stage, 0.0) + time.perf_counter() - start
+                cpu[stage] = cpu.get(stage, 0.0) + time.process_time() - start_cpu
 
         return wrapper
 
@@ -92,11 +95,13 @@ def child_build(raw: str, out: str, dump: str | None) -> dict:
         return timed("link_records", original)(records, config)
 
     identity.link_records = link_records
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     result = b.build(raw, out)
-    total = time.perf_counter() - start
+    total, total_cpu = time.perf_counter() - start, time.process_time() - start_cpu
     times["other"] = total - sum(v for k, v in times.items() if k != "link_records")
-    return {"total": total, **times, "peak_mb": _peak_mb(), "rows": int(result.report["rows_read"])}
+    cpu["other"] = total_cpu - sum(v for k, v in cpu.items() if k != "link_records")
+    return {"total": total, **times, "cpu": {"total": total_cpu, **cpu}, "peak_mb": _peak_mb(),
+            "rows": int(result.report["rows_read"])}
 
 
 def child_link(records_path: str) -> dict:
@@ -306,7 +311,7 @@ def child_compare(records_path: str, method: str, time_limit: str = "0") -> dict
 
     records = pd.read_parquet(records_path)
     truth = records.pop("true_firm")
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     note = ""
     if method == "channelstudy":
         labels = link_records(records)["firm_id"]
@@ -320,7 +325,8 @@ def child_compare(records_path: str, method: str, time_limit: str = "0") -> dict
                     f"{len(records)} records it reached")
             labels, truth = labels[reached], truth[reached]
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mb": _peak_mb(), "rows": len(labels), "note": note,
+    return {"seconds": seconds, "cpu_seconds": time.process_time() - start_cpu, "peak_mb": _peak_mb(),
+            "rows": len(labels), "note": note,
             **_quality(pairwise_quality(labels, truth))}
 
 
@@ -346,7 +352,7 @@ def measure_build(rows: list[dict], args: argparse.Namespace, firms: int, raw: P
     for stage in ("total", *STAGES, "clean", "other", "link_records"):
         rows.append({"task": task, "firms": firms, "records": measured["rows"], "method": "channelstudy",
                      "stage": stage, "seconds": round(measured.get(stage, np.nan), 3),
-                     "peak_mb": round(measured["peak_mb"]), **(quality if stage == "total" else {})})
+                     "cpu_seconds": round(measured.get("cpu", {}).get(stage, np.nan), 3), "peak_mb": round(measured["peak_mb"]), **(quality if stage == "total" else {})})
     print(f"{task} {firms}: {measured['total']:.1f} s, {measured['peak_mb']:.0f} MB", flush=True)
     _flush(rows, args.out)
     return path
@@ -435,6 +441,7 @@ def main(argv: list[str] | None = None) -> None:
             measured = _run_child("compare", str(path), method, str(args.naive_limit))
             rows.append({"task": "compare_directory_roster", "firms": args.compare, "records": measured["rows"],
                          "method": method, "stage": "link", "seconds": round(measured["seconds"], 3),
+                         "cpu_seconds": round(measured["cpu_seconds"], 3),
                          "peak_mb": round(measured["peak_mb"]), **_quality(measured), "note": measured["note"]})
             print(f"compare {method}: {measured['seconds']:.1f} s", flush=True)
             _flush(rows, args.out)
