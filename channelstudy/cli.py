@@ -104,8 +104,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from channelstudy.build.link import LinkConfig
     from channelstudy.pipeline import run_build
 
-    config = BuildConfig() if args.max_block_names is None else BuildConfig(
-        link=LinkConfig(max_block_names=args.max_block_names))
+    config = BuildConfig(engine=args.engine) if args.max_block_names is None else BuildConfig(
+        link=LinkConfig(max_block_names=args.max_block_names), engine=args.engine)
     result = run_build(args.raw, args.out, config=config, progress=not args.quiet)
     report = result.report
     log.info("built %d firms from %d rows (%d used, %d rejected) -> %s", report["firms_resolved"],
@@ -129,6 +129,9 @@ def add_build(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-block-names", type=_positive_int, default=None,
                    help="largest number of distinct names compared all-against-all in one linkage block; larger "
                         "blocks are split by name prefix/suffix (default: the linker's, 5000)")
+    p.add_argument("--engine", choices=("auto", "memory", "duckdb"), default="auto",
+                   help="linker engine: duckdb links part by part out of core (same links); auto uses it from "
+                        "3,000,000 linkable records (default: auto)")
     p.set_defaults(func=cmd_build)
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from channelstudy.build.config import KIND_PRIORITY, BuildConfig
 from channelstudy.build.link import link_records
+from channelstudy.build.outofcore import link_records_duckdb, use_duckdb
 from channelstudy.build.records import as_text, column_or_na
 from channelstudy.clean import geo, names, regions, vat
 from channelstudy.fields import STATISTICS_KIND
@@ -87,7 +88,9 @@ def link_identities(ids: pd.DataFrame, config: BuildConfig) -> pd.DataFrame:
     # record ids repeated within a source are still linked (then rejected downstream if duplicates)
     dup = records.duplicated(["source", "record_id"], keep=False)
     records.loc[dup, "record_id"] = records.loc[dup, "record_id"] + "#" + records.loc[dup, "row_number"].astype(str)
-    linked = link_records(records, config.link)
+    # above outofcore.AUTO_RECORDS (or with engine="duckdb") part by part through DuckDB: same links
+    linker = link_records_duckdb if use_duckdb(config.engine, len(records)) else link_records
+    linked = linker(records, config.link)
     out = ids.copy()
     out["firm_id"] = pd.Series(pd.NA, index=ids.index, dtype="str")
     out["match_method"] = "unlinkable"
