@@ -136,8 +136,11 @@ def _rss_gb(pid: int) -> float:
 
 def _run_child(*args: str) -> dict:
     """Run one measurement in a child process; kill it above ``MAX_RSS_GB`` (raises TooMuchMemory)."""
+    import tempfile
+
     cmd = [sys.executable, __file__, "--child", *args]
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file, \
+            subprocess.Popen(cmd, stdout=out_file, stderr=err_file, text=True) as child:  # files: no full pipes
         peak = 0.0
         while child.poll() is None:
             peak = max(peak, _rss_gb(child.pid))
@@ -146,7 +149,9 @@ def _run_child(*args: str) -> dict:
                 child.wait()
                 raise TooMuchMemory(f"{' '.join(args[:2])}: killed above {MAX_RSS_GB:.0f} GB resident")
             time.sleep(0.5)
-        out, err = child.communicate()
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     if child.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
     return json.loads(out.strip().splitlines()[-1])
