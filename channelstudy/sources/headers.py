@@ -9,6 +9,7 @@ suggested.
 from __future__ import annotations
 
 import difflib
+import fnmatch
 import unicodedata
 from collections.abc import Sequence
 
@@ -99,3 +100,30 @@ def locate_columns(spec: SourceSpec, headers: Sequence[str], file_label: str | N
             )
         found[col.field] = hits[0]
     return found
+
+
+def pick_sheet(spec: SourceSpec, names: Sequence[str]) -> str:
+    """The sheet to read: ``spec.sheet`` (``*`` and ``?`` are wildcards), else the first one.
+
+    A pattern must match exactly one sheet (Excel forbids ``*`` and ``?`` in sheet names, so a
+    name with them can only be a pattern): ``STARTUP_*`` finds ``STARTUP_01052017``.
+
+    Raises
+    ------
+    ManifestError
+        No sheet of that name, or a pattern matching none or several sheets.
+    """
+    shown = ", ".join(repr(n) for n in names)
+    if spec.sheet is None:
+        if not names:
+            raise spec.error(f"{spec.path.name} has no sheets", key="sheet")
+        return names[0]
+    if not any(c in spec.sheet for c in "*?"):
+        if spec.sheet not in names:
+            raise spec.error(f"sheet {spec.sheet!r} not found in {spec.path.name} (sheets: {shown})", key="sheet")
+        return spec.sheet
+    hits = [n for n in names if fnmatch.fnmatchcase(n, spec.sheet)]
+    if len(hits) != 1:
+        what = "no sheet" if not hits else f"{len(hits)} sheets"
+        raise spec.error(f"pattern {spec.sheet!r} matches {what} of {spec.path.name} (sheets: {shown})", key="sheet")
+    return hits[0]

@@ -46,7 +46,6 @@ import codecs
 import csv
 import datetime as dt
 import decimal as decimal_module
-import fnmatch
 import gzip
 import io
 import json
@@ -63,6 +62,7 @@ import pandas as pd
 from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
 from channelstudy.sources import quarantine as qr
+from channelstudy.sources.headers import pick_sheet
 from channelstudy.sources.sniff import decimal_hints, encoding_hint, locate_or_hint
 from channelstudy.sources.specs import Manifest, SourceSpec
 
@@ -305,33 +305,6 @@ def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[i
 # --- spreadsheets --------------------------------------------------------------------------
 
 
-def pick_sheet(spec: SourceSpec, names: Sequence[str]) -> str:
-    """The sheet to read: ``spec.sheet`` (``*`` and ``?`` are wildcards), else the first one.
-
-    A pattern must match exactly one sheet (Excel forbids ``*`` and ``?`` in sheet names, so a
-    name with them can only be a pattern): ``STARTUP_*`` finds ``STARTUP_01052017``.
-
-    Raises
-    ------
-    ManifestError
-        No sheet of that name, or a pattern matching none or several sheets.
-    """
-    shown = ", ".join(repr(n) for n in names)
-    if spec.sheet is None:
-        if not names:
-            raise spec.error(f"{spec.path.name} has no sheets", key="sheet")
-        return names[0]
-    if not any(c in spec.sheet for c in "*?"):
-        if spec.sheet not in names:
-            raise spec.error(f"sheet {spec.sheet!r} not found in {spec.path.name} (sheets: {shown})", key="sheet")
-        return spec.sheet
-    hits = [n for n in names if fnmatch.fnmatchcase(n, spec.sheet)]
-    if len(hits) != 1:
-        what = "no sheet" if not hits else f"{len(hits)} sheets"
-        raise spec.error(f"pattern {spec.sheet!r} matches {what} of {spec.path.name} (sheets: {shown})", key="sheet")
-    return hits[0]
-
-
 def _sheet_rows(spec: SourceSpec) -> list[list[Any]]:
     """All rows of the source's sheet, from the first non-empty row, as calamine returns them."""
     from python_calamine import CalamineWorkbook
@@ -437,12 +410,17 @@ def _json_records(spec: SourceSpec) -> list[dict[str, Any]]:
 
 
 _JSON_TABLES: dict[tuple, pd.DataFrame] = {}
+_HEADERS: dict[tuple, list[str]] = {}
+
+
+def _file_state(spec: SourceSpec) -> tuple:
+    stat = spec.path.stat()
+    return str(spec.path), stat.st_mtime_ns, stat.st_size, spec.record_path
 
 
 def _json_table(spec: SourceSpec) -> pd.DataFrame:
     """Records flattened by ``pd.json_normalize`` (nested keys dotted), not yet text; parsed once per file state."""
-    stat = spec.path.stat()
-    key = (str(spec.path), stat.st_mtime_ns, stat.st_size, spec.record_path)
+    key = _file_state(spec)
     if key not in _JSON_TABLES:  # header check and read share one parse (the last file only: memory)
         records = _json_records(spec)
         _JSON_TABLES.clear()
@@ -601,8 +579,11 @@ def read_header(spec: SourceSpec) -> list[str]:
         missing sheet, a ``record_path`` that leads nowhere), with a one-line message.
     """
     _check_file(spec)
-    with _reading(spec):
-        return _HEADER_READERS[spec.format](spec)
+    key = (_file_state(spec), spec.format, spec.sheet, spec.encoding, spec.delimiter)
+    if key not in _HEADERS:  # check_headers and read_source share one read of each file state
+        with _reading(spec):
+            _HEADERS[key] = list(_HEADER_READERS[spec.format](spec))
+    return list(_HEADERS[key])
 
 
 def read_source(spec: SourceSpec) -> pd.DataFrame:

@@ -1,0 +1,39 @@
+"""Headers are read once per file state: check_headers and read_source share the read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from channelstudy.sources import readers
+from channelstudy.sources.manifest import load_manifest
+
+
+def _manifest(folder: Path) -> Path:
+    (folder / "a.csv").write_text("Name;VAT\nRossi;01234567890\n", encoding="utf-8")
+    source = {"name": "a", "kind": "directory", "path": "a.csv", "format": "csv", "delimiter": ";",
+              "columns": {"name": "Name", "vat": "VAT"}}
+    path = folder / "sources.yml"
+    path.write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
+    return path
+
+
+def test_checked_headers_are_not_read_again(tmp_path, monkeypatch):
+    calls = []
+    original = readers._HEADER_READERS["csv"]
+    monkeypatch.setitem(readers._HEADER_READERS, "csv", lambda spec: calls.append(spec.name) or original(spec))
+    manifest = load_manifest(_manifest(tmp_path))  # check_headers reads the header
+    frame = readers.read_source(manifest.sources[0])
+    assert calls == ["a"]
+    assert frame["name"].tolist() == ["Rossi"]
+
+
+def test_a_changed_file_is_read_again(tmp_path):
+    manifest = load_manifest(_manifest(tmp_path))
+    spec = manifest.sources[0]
+    assert readers.read_header(spec) == ["Name", "VAT"]
+    spec.path.write_text("Nome;VAT;Extra\nRossi;01234567890;x\n", encoding="utf-8")
+    os.utime(spec.path, ns=(1, 1))  # a new state even within the clock's resolution
+    assert readers.read_header(spec) == ["Nome", "VAT", "Extra"]
