@@ -19,7 +19,7 @@ Not a test.  Run from the repository root (2 cores; the 150,000-firm world takes
    ``--tiled`` (off by default) still times ``link_records`` alone on ``k`` disjoint copies of the
    largest built world's linker input (own VATs, ids and a copy word in names).
 3. **Comparison** (``--compare``): on the directory and roster records of that world, our
-   linker vs splink (DuckDB backend) vs a naive row-wise linker (records in order; a VAT seen
+   linker (in memory, and through DuckDB part by part: ``channelstudy_duckdb``) vs splink (DuckDB backend) vs a naive row-wise linker (records in order; a VAT seen
    before joins its firm, else ``rapidfuzz.process.extractOne`` against the names of the firms
    already in the province).  Time and pairwise precision/recall/F1 against the truth.  The
    naive linker stops after ``--naive-limit`` seconds; it is then scored on the records it
@@ -320,6 +320,10 @@ def child_compare(records_path: str, method: str, time_limit: str = "0") -> dict
     note = ""
     if method == "channelstudy":
         labels = link_records(records)["firm_id"]
+    elif method == "channelstudy_duckdb":  # the out-of-core engine: same links, memory bounded by a part
+        from channelstudy.build.outofcore import link_records_duckdb
+
+        labels = link_records_duckdb(records)["firm_id"]
     elif method == "splink":
         labels = splink_link(records)
     else:
@@ -375,6 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--compare", type=int, default=150_000, help="world size for the comparison (0: skip)")
     parser.add_argument("--skip-splink", action="store_true")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--skip-duckdb", action="store_true", help="skip our linker's out-of-core engine")
     parser.add_argument("--naive-limit", type=float, default=300.0,
                         help="seconds after which the naive row-wise linker stops (its row says so)")
     parser.add_argument("--seed", type=int, default=20240611)
@@ -441,7 +446,8 @@ def main(argv: list[str] | None = None) -> None:
         subset = records[records["source"].isin(COMPARE_SOURCES)]
         path = args.work / f"compare{args.compare}.parquet"
         subset.to_parquet(path)
-        methods = ["channelstudy"] + ([] if args.skip_splink else ["splink"]) + ([] if args.skip_naive else ["naive"])
+        methods = ["channelstudy"] + ([] if args.skip_duckdb else ["channelstudy_duckdb"])
+        methods += ([] if args.skip_splink else ["splink"]) + ([] if args.skip_naive else ["naive"])
         for method in methods:
             measured = _run_child("compare", str(path), method, str(args.naive_limit))
             rows.append({"task": "compare_directory_roster", "firms": args.compare, "records": measured["rows"],
