@@ -48,7 +48,7 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
     used = ["firm_id", "priority", "source", "row_number", "vat", "name", "name_raw", "legal_form", "istat_code",
             "comune", "province", "region", "macro_area", "nuts2", "region_declared", "macro_area_declared",
             "nuts2_declared"]
-    rec = linked.loc[linked["firm_id"].notna(), used].sort_values(["firm_id", "priority", "source", "row_number"])
+    rec = linked.loc[linked["firm_id"].notna(), linked.columns.intersection(used)].sort_values(["firm_id", "priority", "source", "row_number"])
     first = rec.drop_duplicates("firm_id").set_index("firm_id")
     firms = pd.DataFrame(index=pd.Index(sorted(rec["firm_id"].unique()), name="firm_id"))
     firms["vat"] = _mode_by_firm(rec, "vat")
@@ -75,7 +75,8 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
         firms.loc[no_region, ["macro_area", "nuts2"]] = region_ref.reindex(region[no_region]).to_numpy()
 
     measured = ["firm_id", "employees", "revenue_eur"]
-    measures = pd.concat([directory[measured].assign(_p=0), survey[measured].assign(_p=1)], ignore_index=True)
+    measures = pd.concat([directory[directory.columns.intersection(measured)].assign(_p=0),
+                          survey[survey.columns.intersection(measured)].assign(_p=1)], ignore_index=True)
     for name in ("employees", "revenue_eur"):
         values = measures.dropna(subset=[name])
         best = values.groupby("firm_id")["_p"].transform("min")
