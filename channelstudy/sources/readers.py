@@ -618,6 +618,7 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
     positions = sorted(set(located.values()))
     with _reading(spec):
         table = _COLUMN_READERS[spec.format](spec, headers, positions)
+    _JSON_TABLES.clear()  # the parse shared with the header check is not kept through the build
     quarantined = qr.quarantine(table, located)
     frame = _canonical_frame(spec, located, table, quarantined)
     hints = [h for h in (qr.quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]

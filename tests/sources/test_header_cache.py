@@ -37,3 +37,13 @@ def test_a_changed_file_is_read_again(tmp_path):
     spec.path.write_text("Nome;VAT;Extra\nRossi;01234567890;x\n", encoding="utf-8")
     os.utime(spec.path, ns=(1, 1))  # a new state even within the clock's resolution
     assert readers.read_header(spec) == ["Nome", "VAT", "Extra"]
+
+
+def test_a_json_parse_is_not_kept_after_the_read(tmp_path):
+    (tmp_path / "r.json").write_text('{"partners": [{"name": "Rossi", "vat": "01234567890"}]}', encoding="utf-8")
+    source = {"name": "r", "kind": "vendor_roster", "path": "r.json", "format": "json", "record_path": "partners",
+              "columns": {"name": "name", "vat": "vat", "vendor": "name"}}
+    (tmp_path / "sources.yml").write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
+    frame = readers.read_source(load_manifest(tmp_path / "sources.yml").sources[0])
+    assert frame["vat"].tolist() == ["01234567890"]
+    assert not readers._JSON_TABLES  # memory: the flattened records go once the columns are taken
