@@ -20,9 +20,11 @@ NO_PLACE = (NA, NA, NA, NA, NA, NA)
 
 
 def _record(firm, priority, source, row, vat, name, name_raw, form, place):
+    # no source states a region of its own here (the stated-region fallback: tests/build/test_region_fallback.py)
     return dict(zip(("firm_id", "priority", "source", "row_number", "vat", "name", "name_raw", "legal_form",
-                     "istat_code", "comune", "province", "region", "macro_area", "nuts2"),
-                    (firm, priority, source, row, vat, name, name_raw, form, *place), strict=True))
+                     "istat_code", "comune", "province", "region", "macro_area", "nuts2",
+                     "region_declared", "macro_area_declared", "nuts2_declared"),
+                    (firm, priority, source, row, vat, name, name_raw, form, *place, NA, NA, NA), strict=True))
 
 
 # function-scoped (cheap): every test then calls resolve_firms itself, which mutation testing needs to
