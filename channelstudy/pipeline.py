@@ -133,7 +133,8 @@ def sensitivity_table(data, variants: pd.DataFrame, current: pd.DataFrame) -> pd
     table = table.assign(
         scheme=parts[0], cap=pd.to_numeric(parts[1], errors="coerce"),
         shift_in_current_se=(table["estimate"].to_numpy() - now["estimate"].reindex(table["id"]).to_numpy()) / se_now,
-        verdict_moves=table["supported"].to_numpy() != now["supported"].reindex(table["id"]).to_numpy(),
+        verdict_moves=pd.array(table["supported"], dtype="boolean")
+        != pd.array(now["supported"].reindex(table["id"]), dtype="boolean"),
     )
     return table[list(SENSITIVITY_COLUMNS)]
 
