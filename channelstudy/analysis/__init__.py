@@ -71,16 +71,17 @@ class AnalyzeConfig:
         directory frame) or ``none``.  When ``calibrated`` cannot run it falls back to ``frame``.
     trim_ratio : float or None
         Cap on weights as a multiple of the wave's mean weight, for every scheme (it replaces
-        ``raking.trim_ratio``); for calibration it is also the upper bound of the logit distance.
-    lower_bound : float
-        Calibrated weights stay above this multiple of the mean weight (bounded calibration).
+        ``raking.trim_ratio``); it binds (see :func:`channelstudy.analysis.calibration.calibrate`).
+    lower_bound, upper_bound : float
+        Bounds of the calibrated weights as multiples of the mean weight (logit calibration), before
+        trimming.
     employees_margin : bool
         Calibrate to persons employed by class as well as to enterprises.
 
     Examples
     --------
     >>> AnalyzeConfig(weighting="ipw", trim_ratio=3.0).bounds
-    (0.2, 3.0)
+    (0.1, 10.0)
     >>> AnalyzeConfig(weighting="raked")
     Traceback (most recent call last):
     ...
@@ -93,7 +94,8 @@ class AnalyzeConfig:
     random_state: int = 0
     weighting: str = "calibrated"
     trim_ratio: float | None = 5.0
-    lower_bound: float = 0.2
+    lower_bound: float = 0.1
+    upper_bound: float = 10.0
     employees_margin: bool = True
 
     def __post_init__(self) -> None:
@@ -106,13 +108,14 @@ class AnalyzeConfig:
             raise ValueError(f"weighting must be one of {STAGE_SCHEMES}, got {self.weighting!r}")
         if self.trim_ratio is not None and not self.trim_ratio > 1:
             raise ValueError(f"trim_ratio must exceed 1 or be None, got {self.trim_ratio}")
-        if not 0 <= self.lower_bound < 1:
-            raise ValueError(f"lower_bound must be in [0, 1), got {self.lower_bound}")
+        if not 0 <= self.lower_bound < 1 < self.upper_bound < np.inf:
+            raise ValueError(f"bounds must satisfy 0 <= lower_bound < 1 < upper_bound < inf, got "
+                             f"{(self.lower_bound, self.upper_bound)}")
 
     @property
-    def bounds(self) -> tuple[float, float] | None:
-        """Bounds of the calibrated weights' ratio to the mean: (``lower_bound``, ``trim_ratio``)."""
-        return None if self.trim_ratio is None else (self.lower_bound, self.trim_ratio)
+    def bounds(self) -> tuple[float, float]:
+        """Bounds of the calibrated weights' ratio to the mean weight: (``lower_bound``, ``upper_bound``)."""
+        return (self.lower_bound, self.upper_bound)
 
 
 @dataclass
@@ -225,7 +228,7 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
         "stages": {"partner_typing": typing, "weights": weighting, "clustering": clustering},
         "config": {"n_components_range": list(config.n_components_range), "n_bootstrap": config.n_bootstrap,
                    "random_state": config.random_state, "raking": asdict(config.raking),
-                   "weighting": config.weighting, "trim_ratio": config.trim_ratio, "lower_bound": config.lower_bound,
+                   "weighting": config.weighting, "trim_ratio": config.trim_ratio, "bounds": list(config.bounds),
                    "employees_margin": config.employees_margin},
     }
     write_tables({"segments": segments, "survey_weights": weights, "weights_report": weights_report,

@@ -99,13 +99,30 @@ def _distance(u: np.ndarray, bounds: tuple[float, float] | None) -> tuple[np.nda
     return logit_distance(u, *bounds)
 
 
+def _primitive(u: np.ndarray, bounds: tuple[float, float] | None) -> np.ndarray:
+    """An antiderivative of the calibration function: the dual objective is ``sum d Phi(x lambda) - lambda'T``."""
+    if bounds is None:
+        return np.exp(np.clip(u, -700, 700))
+    low, high = bounds
+    a = (high - low) / ((1 - low) * (high - 1))
+    return low * u + (high - low) / a * np.logaddexp(np.log(high - 1), np.log(1 - low) + a * u)
+
+
 def _solve(x: np.ndarray, d: np.ndarray, targets: np.ndarray, *, tol: float, max_iter: int,
            bounds: tuple[float, float] | None = None) -> tuple[np.ndarray, int, bool]:
-    """Calibration ``w = d F(x lambda)`` to ``x'w = targets`` by damped Newton (``F``: exp or logit)."""
+    """Calibration ``w = d F(x lambda)`` to ``x'w = targets`` by damped Newton (``F``: exp or logit).
+
+    The steps minimise the convex dual ``sum_i d_i Phi(x_i lambda) - lambda' T`` (``Phi' = F``) with
+    a backtracking (Armijo) line search, so they make progress whenever a solution exists.
+    """
     scale = np.maximum(np.abs(targets), 1e-300)
     xs = x / scale * targets.sum() / max(len(d), 1)  # columns on comparable scales
     ts = targets / scale * targets.sum() / max(len(d), 1)
     lam = np.zeros(x.shape[1])
+
+    def dual(lam_: np.ndarray) -> float:
+        return float(d @ _primitive(xs @ lam_, bounds) - lam_ @ ts)
+
     w = d.copy()
     for it in range(1, max_iter + 1):
         gap = xs.T @ w - ts
@@ -115,11 +132,8 @@ def _solve(x: np.ndarray, d: np.ndarray, targets: np.ndarray, *, tol: float, max
         slope = d * _distance(xs @ lam, bounds)[1]
         jac = xs.T @ (slope[:, None] * xs)
         step = np.linalg.lstsq(jac, -gap, rcond=None)[0]
-        norm, t = np.linalg.norm(gap), 1.0
-        while t > 1e-8:
-            candidate = d * _distance(xs @ (lam + t * step), bounds)[0]
-            if np.linalg.norm(xs.T @ candidate - ts) < norm:
-                break
+        value, descent, t = dual(lam), float(gap @ step), 1.0
+        while t > 1e-10 and not dual(lam + t * step) <= value + 1e-4 * t * descent:
             t /= 2
         lam = lam + t * step
         w = d * _distance(xs @ lam, bounds)[0]

@@ -145,12 +145,16 @@ def _calibrated(responses: pd.DataFrame, margins_table: pd.DataFrame | None, ori
     if placed < MIN_PLACED_SHARE:
         return None, None, (f"not run: the margins' ATECO classes hold {placed:.0%} of the responses "
                             f"(needs {MIN_PLACED_SHARE:.0%})")
-    bounds = None if trim_ratio is None else (config.lower_bound, trim_ratio)
+    bounds = config.bounds
     try:
         weights, report = margin_weights(responses, margins, trim_ratio=trim_ratio, bounds=bounds,
                                          min_cell=config.raking.min_cell)
     except RakingError as exc:
         return None, None, f"not run: calibration failed ({exc})"
+    if not report["converged"].all():  # no weights inside the bounds meet every margin
+        missed = report.index[~report["converged"].to_numpy(dtype=bool)]
+        return None, None, (f"not run: no weights between {bounds[0]:g} and {bounds[1]:g} times the mean meet the "
+                            f"margins in wave(s) {', '.join(map(str, missed))}")
     return weights, report.reset_index(), RAN
 
 
@@ -242,7 +246,10 @@ def weight_variants(responses: pd.DataFrame, margins_table: pd.DataFrame | None,
     out = responses[["source", "record_id"]].assign(none=1.0)
     for cap in CAPS:
         if "calibrated" in ran:
-            w, _, _ = _calibrated(responses, margins_table, origin, config, cap)
+            w, _, status = _calibrated(responses, margins_table, origin, config, cap)
+            if w is None:
+                log.info("sensitivity variant %s %s", variant_name("calibrated", cap), status)
+                continue
             out[variant_name("calibrated", cap)] = w.to_numpy(float)
         if "ipw" in ran:
             w, _ = _ipw(responses, frame, total, cap)
