@@ -43,7 +43,7 @@ from channelstudy.analysis.margins import is_simulated, resolve_margins
 from channelstudy.analysis.raking import RakingConfig
 from channelstudy.analysis.schemes import STAGE_SCHEMES
 from channelstudy.analysis.segments import classify_partners, firm_mix
-from channelstudy.analysis.stage_weights import stage_weights, survey_weights, unweighted, weigh
+from channelstudy.analysis.stage_weights import RAN, stage_weights, survey_weights, unweighted, weigh
 from channelstudy.catalog import TABLES, read_table, write_table, write_tables
 from channelstudy.vocabulary import REVENUE_STREAMS
 
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 MIX_COLUMNS = [f"mix_{s}" for s in REVENUE_STREAMS]
 MIN_CLUSTERED_FIRMS = 50
 """Fewer firms with a revenue mix than this: no business-model clustering."""
-RAN = "ran"
-"""Status of a step that ran (else ``not run: <why>``, as in the hypothesis catalogue)."""
 
 
 @dataclass(frozen=True)

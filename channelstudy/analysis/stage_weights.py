@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RAN = "ran"
+"""Status of a step that ran (else ``not run: <why>``, as in the hypothesis catalogue)."""
 IDS = ["firm_id", "wave", "source", "record_id"]
 IPW_COVARIATES: tuple[str, ...] = ("ateco_class", "log_employees")
 """Frame covariates of the response model (the same information as the calibration margins)."""
