@@ -103,3 +103,26 @@ def test_real_counts_are_never_used_for_a_simulated_world(nonignorable, tmp_path
     assert table is not None and "real ISTAT" in origin and not table["source"].str.startswith("SIMULATED").any()
     with caplog.at_level(logging.INFO):
         assert resolve_margins(None)[0] is None
+
+
+def test_the_simulator_publishes_its_margins_in_the_real_tables_format(nonignorable) -> None:
+    from channelstudy.analysis.margins import COLUMNS, is_simulated, load_population_margins
+
+    root, _ = nonignorable
+    table = load_population_margins(root / "raw" / "population_margins.csv")
+    assert list(table.columns) == list(COLUMNS) and is_simulated(table)
+    truth = pd.read_parquet(root / "truth" / "firms.parquet")
+    truth = truth[truth["partner_type"] != "platform_vendor"]
+    assert int(table["enterprises"].sum()) == len(truth)
+    assert int(table["persons_employed"].sum()) == int(truth["employees"].sum())
+    assert not is_simulated(load_population_margins())  # the committed ISTAT table is real
+
+
+def test_margins_whose_classes_do_not_match_fall_back_to_the_frame() -> None:
+    from channelstudy.analysis.margins import load_population_margins
+    from channelstudy.analysis.stage_weights import _calibrated
+
+    responses = pd.DataFrame({"wave": 2024, "ateco_class": ["99.99"] * 8 + ["62.10"] * 2,
+                              "employees": 3.0})
+    weights, _, status = _calibrated(responses, load_population_margins(), "test", AnalyzeConfig(), 5.0)
+    assert weights is None and status.startswith("not run: the margins' ATECO classes hold 20%"), status
