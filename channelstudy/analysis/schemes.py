@@ -198,7 +198,7 @@ def frame_ipw_weights(responses: pd.DataFrame, frame: pd.DataFrame, covariates: 
     ids = frame[firm_col].to_numpy()
     for wave in pd.unique(responses[wave_col].dropna()):
         rows = responses[responses[wave_col] == wave]
-        responded = np.isin(ids, rows[firm_col].to_numpy())
+        responded = frame[firm_col].isin(rows[firm_col]).to_numpy()  # hashed: fast on string ids
         if responded.all() or not responded.any():
             continue
         w = ipw_weights(frame, responded, covariates, trim_ratio=trim_ratio, total=total)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.analysis.frame import raking_dimensions
+from channelstudy.analysis.ipw import trim_weights
 from channelstudy.analysis.margins import CLASS_DIMENSION, margins_from_table
 from channelstudy.analysis.schemes import MIN_PLACED_SHARE, frame_ipw_weights, margin_weights, weight_summary
 from channelstudy.analysis.sensitivity import CAPS, variant_name
@@ -192,7 +193,8 @@ def stage_weights(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFr
     statuses = {"frame": frame_status}
     cal_w, cal_report, statuses["calibrated"] = _calibrated(responses, margins_table, origin, config, config.trim_ratio)
     total = float(margins_from_table(margins_table)[CLASS_DIMENSION].sum()) if cal_w is not None else None
-    ipw_w, statuses["ipw"] = _ipw(responses, frame_cov, total, config.trim_ratio)
+    ipw_raw, statuses["ipw"] = _ipw(responses, frame_cov, total, None)  # the response model is fitted once
+    ipw_w = None if ipw_raw is None else trim_waves(ipw_raw, responses["wave"], config.trim_ratio)
     statuses["none"] = "not run: weighting = none (AnalyzeConfig)"
     ids = responses[IDS]
     chosen = config.weighting
@@ -218,7 +220,7 @@ def stage_weights(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFr
                  "ipw": ipw_w}
     balance = weight_summary({k: v for k, v in by_scheme.items() if v is not None}, responses, frame_cov,
                              BALANCE_COVARIATES, MARGINS_OF) if len(frame_cov) else pd.DataFrame()
-    variants = weight_variants(responses, margins_table, origin, frame_cov, config, total,
+    variants = weight_variants(responses, margins_table, origin, config, ipw_raw,
                                ran={k for k, v in by_scheme.items() if v is not None})
     return StageWeights(weights, report, frame, statuses[chosen], chosen, statuses, balance, variants)
 
@@ -237,9 +239,26 @@ def _ipw_report(responses: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def trim_waves(weights: pd.Series, waves: pd.Series, trim_ratio: float | None) -> pd.Series:
+    """Each wave's weights capped at ``trim_ratio`` times its mean (:func:`trim_weights`); NA kept.
+
+    Examples
+    --------
+    >>> trim_waves(pd.Series([1.0, 1.0, 1.0, 9.0, 5.0]), pd.Series([1, 1, 1, 1, 2]), 2.0).tolist()
+    [2.0, 2.0, 2.0, 6.0, 5.0]
+    """
+    if trim_ratio is None:
+        return weights
+    out = weights.copy()
+    for wave in pd.unique(waves.dropna()):
+        rows = (waves == wave).to_numpy() & weights.notna().to_numpy()
+        if rows.any():
+            out[rows] = trim_weights(weights[rows].to_numpy(float), trim_ratio)
+    return out
+
+
 def weight_variants(responses: pd.DataFrame, margins_table: pd.DataFrame | None, origin: str,
-                    frame: pd.DataFrame, config: AnalyzeConfig, total: float | None, *, ran: set[str]
-                    ) -> pd.DataFrame:
+                    config: AnalyzeConfig, ipw_raw: pd.Series | None, *, ran: set[str]) -> pd.DataFrame:
     """One weight column per scheme (calibrated, IPW) and trimming cap of :data:`CAPS`, and ``none``.
 
     The columns of schemes that did not run are left out.  Keyed by ``source`` and ``record_id``.
@@ -253,6 +272,5 @@ def weight_variants(responses: pd.DataFrame, margins_table: pd.DataFrame | None,
                 continue
             out[variant_name("calibrated", cap)] = w.to_numpy(float)
         if "ipw" in ran:
-            w, _ = _ipw(responses, frame, total, cap)
-            out[variant_name("ipw", cap)] = w.to_numpy(float)
+            out[variant_name("ipw", cap)] = trim_waves(ipw_raw, responses["wave"], cap).to_numpy(float)
     return out.reset_index(drop=True)
