@@ -206,6 +206,12 @@ def frame_ipw_weights(responses: pd.DataFrame, frame: pd.DataFrame, covariates: 
     return weights
 
 
+BALANCE_COLUMNS: tuple[str, ...] = ("scheme", "covariate", "smd", "abs_smd", "n", "n_effective", "deff_kish",
+                                    "weight_cv", "weight_min_ratio", "weight_p50_ratio", "weight_p95_ratio",
+                                    "weight_max_ratio", "margin")
+"""Columns of the ``weights_balance`` table (:func:`weight_summary`)."""
+
+
 def weight_summary(weights: Mapping[str, pd.Series], responses: pd.DataFrame, frame: pd.DataFrame,
                    covariates: Sequence[str], margins_of: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """The stage's ``weights_balance`` table: each scheme's SMD against the frame and weight diagnostics.
@@ -223,4 +229,6 @@ def weight_summary(weights: Mapping[str, pd.Series], responses: pd.DataFrame, fr
         used = set(margins_of.get(scheme, ()))
         table["margin"] = [c.split("=")[0] in used for c in table["covariate"]]
         tables.append(table)
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if not tables:
+        return pd.DataFrame(columns=list(BALANCE_COLUMNS))
+    return pd.concat(tables, ignore_index=True)[list(BALANCE_COLUMNS)]

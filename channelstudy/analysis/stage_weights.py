@@ -219,7 +219,8 @@ def stage_weights(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFr
                  "frame": frame_w["weight"].astype(float) if statuses["frame"].startswith(RAN) else None,
                  "ipw": ipw_w}
     balance = weight_summary({k: v for k, v in by_scheme.items() if v is not None}, responses, frame_cov,
-                             BALANCE_COVARIATES, MARGINS_OF) if len(frame_cov) else pd.DataFrame()
+                             BALANCE_COVARIATES, MARGINS_OF) if len(frame_cov) else weight_summary({}, responses, frame_cov,
+                                                                                                  (), MARGINS_OF)
     variants = weight_variants(responses, margins_table, origin, config, ipw_raw,
                                ran={k for k, v in by_scheme.items() if v is not None})
     return StageWeights(weights, report, frame, statuses[chosen], chosen, statuses, balance, variants)
