@@ -108,12 +108,17 @@ def _primitive(u: np.ndarray, bounds: tuple[float, float] | None) -> np.ndarray:
     return low * u + (high - low) / a * np.logaddexp(np.log(high - 1), np.log(1 - low) + a * u)
 
 
+NEAR = 1e-5
+"""Relative gap below which a step that shrinks the gap is accepted even if the dual seems not to fall."""
+
+
 def _solve(x: np.ndarray, d: np.ndarray, targets: np.ndarray, *, tol: float, max_iter: int,
            bounds: tuple[float, float] | None = None) -> tuple[np.ndarray, int, bool]:
     """Calibration ``w = d F(x lambda)`` to ``x'w = targets`` by damped Newton (``F``: exp or logit).
 
     The steps minimise the convex dual ``sum_i d_i Phi(x_i lambda) - lambda' T`` (``Phi' = F``) with
-    a backtracking (Armijo) line search, so they make progress whenever a solution exists.
+    a backtracking (Armijo) line search, so they make progress whenever a solution exists; a step
+    that shrinks the gap is accepted too (near the solution the dual's rounding hides progress).
     """
     scale = np.maximum(np.abs(targets), 1e-300)
     xs = x / scale * targets.sum() / max(len(d), 1)  # columns on comparable scales
@@ -122,6 +127,12 @@ def _solve(x: np.ndarray, d: np.ndarray, targets: np.ndarray, *, tol: float, max
 
     def dual(lam_: np.ndarray) -> float:
         return float(d @ _primitive(xs @ lam_, bounds) - lam_ @ ts)
+
+    def accept(lam_: np.ndarray, bound: float, norm: float, near: bool) -> bool:
+        """Armijo on the dual, or (near the solution, where the dual's rounding hides progress) a smaller gap."""
+        if dual(lam_) <= bound:
+            return True
+        return near and bool(np.linalg.norm(xs.T @ (d * _distance(xs @ lam_, bounds)[0]) - ts) < norm)
 
     w = d.copy()
     for it in range(1, max_iter + 1):
@@ -132,8 +143,8 @@ def _solve(x: np.ndarray, d: np.ndarray, targets: np.ndarray, *, tol: float, max
         slope = d * _distance(xs @ lam, bounds)[1]
         jac = xs.T @ (slope[:, None] * xs)
         step = np.linalg.lstsq(jac, -gap, rcond=None)[0]
-        value, descent, t = dual(lam), float(gap @ step), 1.0
-        while t > 1e-10 and not dual(lam + t * step) <= value + 1e-4 * t * descent:
+        value, descent, norm, t = dual(lam), float(gap @ step), np.linalg.norm(gap), 1.0
+        while t > 1e-10 and not accept(lam + t * step, value + 1e-4 * t * descent, norm, rel < NEAR):
             t /= 2
         lam = lam + t * step
         w = d * _distance(xs @ lam, bounds)[0]
