@@ -47,7 +47,7 @@ $(PROCESSED)/firms.parquet: $(RAW)/sources.yml $(RAW_FILES) | $(STAMP)
 build: $(PROCESSED)/firms.parquet ## clean, validate and link data/raw into data/processed
 
 $(PROCESSED)/segments.parquet: $(PROCESSED)/firms.parquet | $(STAMP)
-	$(CS) analyze --processed $(PROCESSED) --tables reports/tables
+	$(CS) analyze --processed $(PROCESSED) --tables reports/tables --margins $(RAW)
 
 analyze: $(PROCESSED)/segments.parquet ## segments, survey weights, business-model clusters, hypotheses H0-H9
 
@@ -85,7 +85,7 @@ RAW_TRUTH ?=
 report: $(STAMP) ## the main job end to end (RAW=folder: on your own raw folder, into reports/runs/NAME)
 	@test -f "$(RAW)/sources.yml" || { echo "error: $(RAW)/sources.yml not found: describe your files in a sources.yml (README, 'Your own data')"; exit 2; }
 	$(CS) build --raw "$(RAW)" --out "$(OUT)/processed"
-	$(CS) analyze --processed "$(OUT)/processed" --tables "$(OUT)/tables"
+	$(CS) analyze --processed "$(OUT)/processed" --tables "$(OUT)/tables" --margins "$(RAW)"
 	$(RENDER) --out "$(OUT)" --raw "$(RAW)" --processed "$(OUT)/processed" --tables "$(OUT)/tables" \
 		--figures "$(OUT)/figures" $(if $(RAW_TRUTH),--truth "$(RAW_TRUTH)",--truth "$(OUT)/no-truth")
 	@echo "report: $(OUT)/index.html"

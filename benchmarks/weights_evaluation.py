@@ -11,12 +11,12 @@ cloud-subscription share of revenue, an outcome); weights are computed by every 
 population's enterprises and persons employed by ATECO class (what ISTAT would publish for that
 world).  Writes
 
-* ``weights_balance.csv`` -- SMD of covariates used by no scheme, weight diagnostics (first seed);
+* ``weights_balance_benchmark.csv`` -- SMD of covariates used by no scheme, weight diagnostics (first seed);
 * ``weights_shares.csv`` -- estimated vs true shares by size class and partner type, per seed,
   scheme and cap;
 * ``weights_variance.csv`` -- linearised vs bootstrap and jackknife (re-raked) SE of a few
   estimates on the first seed;
-* ``weights_balance.png`` -- |SMD| by covariate and scheme, and share errors by scheme.
+* ``weights_balance_benchmark.png`` -- |SMD| by covariate and scheme, and share errors by scheme.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def main() -> None:
     tables, figures = Path(args.tables), Path(args.figures)
     tables.mkdir(parents=True, exist_ok=True)
     figures.mkdir(parents=True, exist_ok=True)
-    results[0]["balance"].to_csv(tables / "weights_balance.csv", index=False, float_format="%.6g")
+    results[0]["balance"].to_csv(tables / "weights_balance_benchmark.csv", index=False, float_format="%.6g")
     shares.to_csv(tables / "weights_shares.csv", index=False, float_format="%.6g")
     results[0]["variance"].to_csv(tables / "weights_variance.csv", index=False, float_format="%.6g")
     summary = (shares.assign(abs_error=shares["error"].abs())
@@ -156,7 +156,7 @@ def main() -> None:
                .groupby(["variable", "cap", "scheme"]).mean().unstack("scheme"))
     print(summary.round(4).to_string())
     print(results[0]["variance"].round(5).to_string())
-    figure(results[0]["balance"], shares, figures / "weights_balance.png")
+    figure(results[0]["balance"], shares, figures / "weights_balance_benchmark.png")
 
 
 if __name__ == "__main__":

@@ -149,10 +149,13 @@ def text_table(rows: Sequence[tuple[str, ...]], header: tuple[str, ...]) -> str:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from channelstudy.analysis import AnalyzeConfig
     from channelstudy.catalog import TABLES
     from channelstudy.pipeline import run_analyze
 
-    study = run_analyze(args.processed, args.tables)
+    config = AnalyzeConfig(weighting=args.weighting, trim_ratio=args.trim_ratio)
+    study = run_analyze(args.processed, args.tables, config=config, margins=args.margins,
+                        sensitivity=not args.no_sensitivity)
     result, table = study.analysis, study.catalogue
     clustering = result.report.get("clustering", {})
     log.info("segments: %d firms classified; %s business-model clusters; weights for %d responses",
@@ -170,7 +173,8 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
         help="segment partners, weight the survey, cluster business models, run the hypothesis catalogue",
         description=(
             "On the build's tables in PROCESSED: classify partner types by explainable rules, calibrate survey "
-            "weights per wave (raking to the directory frame), cluster business models (compositional GMM), "
+            "weights per wave (calibrated to population margins by ATECO class; see --margins), cluster business "
+            "models (compositional GMM), "
             "write segments.parquet, survey_weights.parquet and analysis_report.json there, and run the "
             "hypothesis catalogue H0-H9 into TABLES/hypotheses.csv. Each step runs on what the data supports; "
             "a table printed at the end (and the status column of hypotheses.csv) says what ran and, for "
@@ -179,6 +183,17 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--processed", default="data/processed", help="build output folder (default: data/processed)")
     p.add_argument("--tables", default="reports/tables", help="folder for report tables (default: reports/tables)")
+    p.add_argument("--margins", default=None,
+                   help="the raw folder the data were built from (its population_margins.csv; a real folder without "
+                        "one falls back to the ISTAT margins of data/external, a simulated one to the directory "
+                        "frame) or a margins file; default: none (weights raked to the directory frame)")
+    p.add_argument("--weighting", default="calibrated", choices=("calibrated", "frame", "ipw", "none"),
+                   help="survey weights: calibrated to the margins (default), raked to the directory frame, "
+                        "inverse response propensities, or none")
+    p.add_argument("--trim-ratio", type=float, default=5.0,
+                   help="cap on weights as a multiple of the mean weight (default 5)")
+    p.add_argument("--no-sensitivity", action="store_true",
+                   help="skip the catalogue reruns under every weighting scheme and cap (sensitivity.csv)")
     p.set_defaults(func=cmd_analyze)
 
 

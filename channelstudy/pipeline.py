@@ -33,7 +33,7 @@ import pandas as pd
 
 from channelstudy.analysis import AnalyzeConfig, AnalyzeResult, analyze
 from channelstudy.build import BuildConfig, BuildResult, build
-from channelstudy.catalog import TABLES
+from channelstudy.catalog import TABLES, read_table, write_table
 from channelstudy.errors import UserError
 from channelstudy.hypotheses import CATALOGUE, compare_with_truth, load_study, run_catalogue, write_catalogue
 from channelstudy.hypotheses.catalogue import write_preregistration
@@ -82,17 +82,61 @@ def run_build(raw: str | Path, processed: str | Path, *, config: BuildConfig | N
 
 
 def run_analyze(processed: str | Path, tables: str | Path | None = None, *,
-                config: AnalyzeConfig | None = None) -> StudyResult:
-    """The analysis stage, then the hypothesis catalogue (written to ``tables`` when given)."""
-    analysis = analyze(processed, config=config, tables_dir=tables)
-    catalogue = run_catalogue(load_study(processed))
+                config: AnalyzeConfig | None = None, margins: str | Path | None = None,
+                sensitivity: bool = True) -> StudyResult:
+    """The analysis stage, then the hypothesis catalogue (written to ``tables`` when given).
+
+    ``margins`` (the raw folder, or a margins file) says where the population margins of the
+    calibrated weights come from (:func:`channelstudy.analysis.margins.resolve_margins`).  With
+    ``tables`` and ``sensitivity``, the catalogue is rerun under every weight variant of the stage
+    (:func:`sensitivity_table`) into ``sensitivity.csv``.
+    """
+    analysis = analyze(processed, config=config, tables_dir=tables, margins=margins)
+    data = load_study(processed)
+    catalogue = run_catalogue(data)
     if tables is not None:
         target = TABLES["hypotheses"].path(tables)
         write_catalogue(catalogue, target)
         write_sidecar(target, inputs=sorted(Path(processed).glob("*.parquet")))
         prereg = write_preregistration(TABLES["preregistration"].path(tables))
         write_sidecar(prereg)
+        if sensitivity:
+            write_table("sensitivity", sensitivity_table(data, read_table("weight_variants", processed), catalogue),
+                        tables)
     return StudyResult(analysis, catalogue)
+
+
+SENSITIVITY_COLUMNS = ("id", "family", "variant", "scheme", "cap", "weighted", "estimate", "ci_low", "ci_high",
+                       "p_holm", "supported", "shift_in_current_se", "verdict_moves", "n")
+"""Columns of ``sensitivity.csv``."""
+
+
+def sensitivity_table(data, variants: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue rerun with each weight variant (``none``, ``<scheme>_cap<c>``) as the survey weight.
+
+    One row per hypothesis and variant (the stage's own weights are ``variant == "current"``):
+    estimate, 95 % CI, Holm-adjusted p-value, whether supported, the shift from the current
+    estimate in units of its SE, and whether the verdict differs from the current one.  Within-firm
+    estimates are skipped (``run_catalogue(within=False)``); the estimators' own bootstrap
+    replicates are unchanged.
+    """
+    keys = ["source", "record_id"]
+    tables = [current.assign(variant="current")]
+    for column in [c for c in variants.columns if c not in keys]:
+        weight = data.survey[keys].merge(variants[[*keys, column]], on=keys, how="left")[column]
+        survey = data.survey.assign(weight=weight.to_numpy(dtype=float))
+        tables.append(run_catalogue(replace(data, survey=survey), within=False).assign(variant=column))
+    table = pd.concat(tables, ignore_index=True)
+    now = current.set_index("id")
+    se_now = ((now["ci_high"] - now["ci_low"]) / (2 * 1.959963984540054)).reindex(table["id"]).to_numpy()
+    parts = table["variant"].str.split("_cap", n=1, expand=True).reindex(columns=[0, 1])
+    table = table.assign(
+        scheme=parts[0], cap=pd.to_numeric(parts[1], errors="coerce"),
+        shift_in_current_se=(table["estimate"].to_numpy() - now["estimate"].reindex(table["id"]).to_numpy()) / se_now,
+        verdict_moves=pd.array(table["supported"], dtype="boolean")
+        != pd.array(now["supported"].reindex(table["id"]), dtype="boolean"),
+    )
+    return table[list(SENSITIVITY_COLUMNS)]
 
 
 def _git_commit() -> str:

@@ -4,16 +4,26 @@
 
 ``segments.parquet``        one row per firm: partner type, the rule that decided it, business-model
                             cluster, cluster name and membership probability (respondents only)
-``survey_weights.parquet``  one weight per survey response, calibrated per wave to the directory
-                            frame's margins (partner type x size class, and macro-area)
+``survey_weights.parquet``  one weight per survey response, per wave, by ``AnalyzeConfig.weighting``:
+                            ``calibrated`` (default) to the population margins by ATECO class
+                            (enterprises and persons employed; partner type is a domain, never a
+                            margin), ``frame`` (raked to the directory frame: partner type x size
+                            class, and macro-area), ``ipw`` or ``none``
+``weight_variants.parquet`` one weight column per scheme and trimming cap (the sensitivity runs)
 ``weights_report.csv``      per wave: convergence, trimming, Kish design effect, effective n
+``weights_balance.csv``     (tables) every scheme side by side: SMD against the directory frame on
+                            covariates, Kish design effect, effective n, weight quantiles
 ``analysis_report.json``    rule counts, cluster selection (BIC, silhouette), stability, and ``stages``:
                             for each step (partner typing, weights, clustering) ``ran`` or
                             ``not run: <why>``
 
 Each step runs on what the data supports: partner types from whatever evidence exists (none at
-all leaves every firm ``unclassified``); weights when a directory frame exists (else every weight
-is missing and the catalogue runs unweighted); clusters when enough revenue mixes exist.
+all leaves every firm ``unclassified``); calibrated weights when population margins exist and their
+ATECO classes match the data (:func:`channelstudy.analysis.margins.resolve_margins`: a simulated
+world's own margins from its raw folder, else the real ISTAT table of ``data/external``; a
+simulated world is never calibrated to real counts), else raked to the directory frame when one
+exists, else every weight is missing and the catalogue runs unweighted; clusters when enough
+revenue mixes exist.
 
 Everything is seeded; the same tables give byte-identical outputs.
 """
@@ -28,32 +38,63 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.analysis.clustering import BusinessModelClustering
-from channelstudy.analysis.frame import directory_frame, directory_sources, raking_dimensions
+from channelstudy.analysis.frame import directory_frame, directory_sources
+from channelstudy.analysis.margins import is_simulated, resolve_margins
 from channelstudy.analysis.raking import RakingConfig
+from channelstudy.analysis.schemes import STAGE_SCHEMES
 from channelstudy.analysis.segments import classify_partners, firm_mix
-from channelstudy.analysis.weights import REPORT_COLUMNS, weight_waves
+from channelstudy.analysis.stage_weights import RAN, stage_weights, survey_weights, unweighted, weigh
 from channelstudy.catalog import TABLES, read_table, write_table, write_tables
-from channelstudy.clean.size import SIZE_CLASS_DTYPE
-from channelstudy.errors import RakingError
 from channelstudy.vocabulary import REVENUE_STREAMS
+
+__all__ = ["MIN_CLUSTERED_FIRMS", "RAN", "AnalyzeConfig", "AnalyzeResult", "analyze", "cluster_business_models",
+           "survey_weights", "typing_status", "unweighted", "weigh"]
 
 log = logging.getLogger(__name__)
 
 MIX_COLUMNS = [f"mix_{s}" for s in REVENUE_STREAMS]
 MIN_CLUSTERED_FIRMS = 50
 """Fewer firms with a revenue mix than this: no business-model clustering."""
-RAN = "ran"
-"""Status of a step that ran (else ``not run: <why>``, as in the hypothesis catalogue)."""
 
 
 @dataclass(frozen=True)
 class AnalyzeConfig:
-    """Settings of the analysis stage."""
+    """Settings of the analysis stage.
+
+    Parameters
+    ----------
+    weighting : str
+        One of :data:`STAGE_SCHEMES`: ``calibrated`` (population margins by ATECO class),
+        ``frame`` (raked to the directory frame), ``ipw`` (response propensities within the
+        directory frame) or ``none``.  When ``calibrated`` cannot run it falls back to ``frame``.
+    trim_ratio : float or None
+        Cap on weights as a multiple of the wave's mean weight, for every scheme (it replaces
+        ``raking.trim_ratio``); it binds (see :func:`channelstudy.analysis.calibration.calibrate`).
+    lower_bound, upper_bound : float
+        Bounds of the calibrated weights as multiples of the mean weight (logit calibration), before
+        trimming.
+    employees_margin : bool
+        Calibrate to persons employed by class as well as to enterprises.
+
+    Examples
+    --------
+    >>> AnalyzeConfig(weighting="ipw", trim_ratio=3.0).bounds
+    (0.1, 10.0)
+    >>> AnalyzeConfig(weighting="raked")
+    Traceback (most recent call last):
+    ...
+    ValueError: weighting must be one of ('calibrated', 'frame', 'ipw', 'none'), got 'raked'
+    """
 
     raking: RakingConfig = field(default_factory=RakingConfig)
     n_components_range: tuple[int, int] = (1, 10)
     n_bootstrap: int = 20
     random_state: int = 0
+    weighting: str = "calibrated"
+    trim_ratio: float | None = 5.0
+    lower_bound: float = 0.1
+    upper_bound: float = 10.0
+    employees_margin: bool = True
 
     def __post_init__(self) -> None:
         low, high = self.n_components_range
@@ -61,6 +102,18 @@ class AnalyzeConfig:
             raise ValueError(f"n_components_range must be (low, high) with 1 <= low <= high, got {(low, high)}")
         if self.n_bootstrap < 0:
             raise ValueError("n_bootstrap must be >= 0")
+        if self.weighting not in STAGE_SCHEMES:
+            raise ValueError(f"weighting must be one of {STAGE_SCHEMES}, got {self.weighting!r}")
+        if self.trim_ratio is not None and not self.trim_ratio > 1:
+            raise ValueError(f"trim_ratio must exceed 1 or be None, got {self.trim_ratio}")
+        if not 0 <= self.lower_bound < 1 < self.upper_bound < np.inf:
+            raise ValueError(f"bounds must satisfy 0 <= lower_bound < 1 < upper_bound < inf, got "
+                             f"{(self.lower_bound, self.upper_bound)}")
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Bounds of the calibrated weights' ratio to the mean weight: (``lower_bound``, ``upper_bound``)."""
+        return (self.lower_bound, self.upper_bound)
 
 
 @dataclass
@@ -70,59 +123,7 @@ class AnalyzeResult:
     weights_report: pd.DataFrame
     report: dict
     model: BusinessModelClustering | None
-
-
-def survey_weights(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame, frame: pd.DataFrame,
-                   config: AnalyzeConfig, dimensions: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rake each wave to the frame's margins; respondents carry their firm's resolved attributes.
-
-    ``dimensions`` defaults to the study's margins (partner type x size class, macro-area).
-    """
-    attrs = firms[["firm_id", "size_class", "macro_area"]].merge(segments[["firm_id", "partner_type"]], on="firm_id")
-    resp = survey[["firm_id", "wave", "source", "record_id"]].merge(attrs, on="firm_id", how="left")
-    # size classes are ordered, so thin cells can be collapsed with a neighbouring class
-    resp = resp.astype({"partner_type": "str", "size_class": SIZE_CLASS_DTYPE, "macro_area": "str"})
-    frame = frame.astype({"size_class": SIZE_CLASS_DTYPE})
-    weights, report = weight_waves(resp, frame, dimensions=dimensions or [("partner_type", "size_class"), "macro_area"],
-                                   config=config.raking)
-    out = resp[["firm_id", "wave", "source", "record_id"]].assign(weight=weights.astype("Float64").to_numpy())
-    return out, report.reset_index()
-
-
-def unweighted(survey: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Survey weights when there is nothing to calibrate to: every weight missing, an empty report."""
-    out = survey[["firm_id", "wave", "source", "record_id"]].assign(weight=pd.Series(pd.NA, index=survey.index,
-                                                                                     dtype="Float64"))
-    return out, pd.DataFrame({c: pd.Series([], dtype=object) for c in ("wave", *REPORT_COLUMNS)})
-
-
-def weigh(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFrame, listed: pd.DataFrame,
-          config: AnalyzeConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
-    """Weights when the directory frame supports margins, else unweighted: (weights, report, frame, status)."""
-    dimensions, dropped = raking_dimensions(listed)
-    used = [v for v in ("partner_type", "size_class", "macro_area") if v not in dropped]
-    frame = listed.dropna(subset=used)
-    if survey.empty:
-        status = "not run: no survey responses"
-    elif listed.empty:
-        status = "not run: no directory frame (no directory source lists a partner)"
-    elif not dimensions or frame.empty:
-        status = f"not run: the directory frame lacks {', '.join(dropped)}"
-    else:
-        try:
-            weights, report = survey_weights(survey, firms, segments, frame, config, dimensions)
-        except RakingError as exc:  # e.g. respondents in a cell the frame does not have
-            status = f"not run: raking failed ({exc})"
-        else:
-            status = RAN if not dropped else f"{RAN}: margins without {', '.join(dropped)} (mostly unknown in the frame)"
-            if dropped:
-                log.warning("survey weights calibrated without %s (known for under half the directory frame)",
-                            ", ".join(dropped))
-            return weights, report, frame, status
-    if not survey.empty:
-        log.warning("survey weights %s: estimates are unweighted", status)
-    weights, report = unweighted(survey)
-    return weights, report, frame, status
+    balance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def cluster_business_models(survey: pd.DataFrame, config: AnalyzeConfig
@@ -172,7 +173,7 @@ def typing_status(classified) -> str:
 
 
 def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
-            tables_dir: str | Path | None = None) -> AnalyzeResult:
+            tables_dir: str | Path | None = None, margins: str | Path | None = None) -> AnalyzeResult:
     """Run the analysis stage on the build's tables in ``processed``; write its outputs there.
 
     Parameters
@@ -181,7 +182,11 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
         Folder with the build's outputs (``firms.parquet``, ``survey.parquet``, ...).
     config : AnalyzeConfig, optional
     tables_dir : path, optional
-        Where to write ``weights_report.csv`` as well (e.g. ``reports/tables``).
+        Where to write ``weights_report.csv`` and ``weights_balance.csv`` (e.g. ``reports/tables``).
+    margins : path, optional
+        The raw folder the data were built from, or a margins file: where the population margins
+        of the calibrated weights come from (:func:`channelstudy.analysis.margins.resolve_margins`).
+        Without it the weights are raked to the directory frame.
     """
     config = config or AnalyzeConfig()
     processed = Path(processed)
@@ -198,7 +203,11 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
     segments = classified.table
     typing = typing_status(classified)
     listed = directory_frame(firms, segments, directories)
-    weights, weights_report, frame, weighting = weigh(survey, firms, segments, listed, config)
+    margins_table, origin = resolve_margins(margins)
+    if margins is not None:
+        log.info("population margins: %s", origin)
+    weighted = stage_weights(survey, firms, segments, listed, margins_table, origin, config)
+    weights, weights_report, frame, weighting = weighted.weights, weighted.report, weighted.frame, weighted.status
     clusters, model, cluster_summary = cluster_business_models(survey, config)
     clustering = RAN if model is not None else \
         f"not run: {len(firm_mix(survey))} firms with a revenue mix (needs {MIN_CLUSTERED_FIRMS})"
@@ -210,13 +219,19 @@ def analyze(processed: str | Path, *, config: AnalyzeConfig | None = None,
         "partner_types": {k: int(v) for k, v in segments["partner_type"].value_counts().sort_index().items()},
         "frame": {"n_firms": int(len(frame)), "n_left_out_unknown_cell": int(len(listed) - len(frame)),
                   "directory_sources": directories},
+        "weighting": {"requested": config.weighting, "used": weighted.scheme, "margins": origin,
+                      "simulated_margins": bool(margins_table is not None and is_simulated(margins_table)),
+                      "schemes": weighted.statuses},
         "clustering": cluster_summary,
         "stages": {"partner_typing": typing, "weights": weighting, "clustering": clustering},
         "config": {"n_components_range": list(config.n_components_range), "n_bootstrap": config.n_bootstrap,
-                   "random_state": config.random_state, "raking": asdict(config.raking)},
+                   "random_state": config.random_state, "raking": asdict(config.raking),
+                   "weighting": config.weighting, "trim_ratio": config.trim_ratio, "bounds": list(config.bounds),
+                   "employees_margin": config.employees_margin},
     }
     write_tables({"segments": segments, "survey_weights": weights, "weights_report": weights_report,
-                  "analysis_report": report}, processed)
+                  "weight_variants": weighted.variants, "analysis_report": report}, processed)
     if tables_dir is not None:
         write_table("weights_report_table", weights_report, tables_dir)
-    return AnalyzeResult(segments, weights, weights_report, report, model)
+        write_table("weights_balance", weighted.balance, tables_dir)
+    return AnalyzeResult(segments, weights, weights_report, report, model, weighted.balance)

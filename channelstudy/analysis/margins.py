@@ -201,3 +201,73 @@ def class_margins(population: pd.DataFrame, *, classes: frozenset[str] = CORE_CL
     table = pd.DataFrame({"ateco_2025": list(grouped.groups), "enterprises": grouped.size().to_numpy(),
                           "persons_employed": grouped["employees"].sum().to_numpy(), "scope": "core"})
     return margins_from_table(table, employees=employees)
+
+
+SIMULATED_PREFIX = "SIMULATED"
+"""How the ``source`` column of a simulated world's margins begins (never real ISTAT counts)."""
+
+REAL_FALLBACK = "data/external"
+
+
+def is_simulated(table: pd.DataFrame) -> bool:
+    """Whether a margins table was published by the simulator (its ``source`` says so).
+
+    Examples
+    --------
+    >>> is_simulated(pd.DataFrame({"source": ["SIMULATED world (seed 1): true population counts"]}))
+    True
+    """
+    return bool(table["source"].astype(str).str.startswith(SIMULATED_PREFIX).any())
+
+
+def _simulated_raw(folder: Path) -> bool:
+    """Whether ``folder``'s ``sources.yml`` was written by ``channelstudy simulate`` (its header says so)."""
+    manifest = folder / "sources.yml"
+    if not manifest.is_file():
+        return False
+    with manifest.open(encoding="utf-8") as handle:
+        return "SIMULATED" in handle.readline()
+
+
+def resolve_margins(source: str | Path | None) -> tuple[pd.DataFrame | None, str]:
+    """The population margins to calibrate to, and where they come from (one sentence for the log).
+
+    Parameters
+    ----------
+    source : path or None
+        A margins file, or the raw folder the data were built from.  In a raw folder,
+        ``population_margins.csv`` (a simulated world's own, or a researcher's) is used;
+        without one, a simulated world gets **no** margins (its weights fall back to the
+        directory frame: real ISTAT counts are never imposed on a simulated world) and a real
+        folder falls back to the committed ISTAT table in ``data/external``.  ``None``: no
+        margins (not told where the data came from).
+
+    Returns
+    -------
+    table : DataFrame or None
+        A table with :data:`COLUMNS`, or ``None``.
+    origin : str
+        Where the table comes from, or why there is none.
+
+    Examples
+    --------
+    >>> resolve_margins(None)
+    (None, 'no raw folder or margins file given')
+    """
+    if source is None:
+        return None, "no raw folder or margins file given"
+    source = Path(source)
+    if source.is_file():
+        table = load_population_margins(source)
+        kind = "simulated world's own margins" if is_simulated(table) else "margins file"
+        return table, f"{kind} {source}"
+    if (source / MARGINS_FILE).is_file():
+        return resolve_margins(source / MARGINS_FILE)
+    if _simulated_raw(source):
+        return None, (f"{source} holds a simulated world without its own {MARGINS_FILE}; real ISTAT counts are "
+                      "never used for a simulated world")
+    real = external_dir() / MARGINS_FILE
+    if not real.is_file():
+        return None, f"no {MARGINS_FILE} in {source} nor in {external_dir()}"
+    return load_population_margins(real), (f"no {MARGINS_FILE} in {source}: using the real ISTAT SBS 2023 margins "
+                                           f"of {REAL_FALLBACK}/{MARGINS_FILE}")

@@ -2,10 +2,11 @@
 
 :func:`weight_variants` gives each survey response one weight column per variant
 ``<scheme>_cap<cap>`` (schemes of :mod:`channelstudy.analysis.schemes`; ``none`` has no cap),
-each wave weighted separately.  ``benchmarks/sensitivity.py`` reruns the hypothesis catalogue
-with each column as the survey weight and reports which conclusions move
-(``reports/tables/sensitivity.csv``); the hypotheses layer is above this one, so the rerun lives
-there, not here.
+each wave weighted separately, from a frame and margins given directly (the analysis stage builds
+its own variants in :func:`channelstudy.analysis.stage_weights.weight_variants`).
+:func:`channelstudy.pipeline.sensitivity_table` reruns the hypothesis catalogue with each column
+as the survey weight and reports which conclusions move (``reports/tables/sensitivity.csv``); the
+hypotheses layer is above this one, so the rerun lives there, not here.
 
 Examples
 --------

@@ -240,6 +240,13 @@ _TABLES: tuple[Table, ...] = (
           "the configuration."),
     Table("weights_report_table", "weights_report.csv", "analyze", "tables",
           "The raking diagnostics, copied for the report."),
+    Table("weight_variants", "weight_variants.parquet", "analyze", "processed",
+          "One row per survey response: its weight under each scheme and trimming cap (sensitivity runs)."),
+    Table("weights_balance", "weights_balance.csv", "analyze", "tables",
+          "Weighting schemes side by side (none, calibrated, frame, IPW): SMD against the directory frame on "
+          "covariates, Kish design effect, effective n, weight quantiles."),
+    Table("sensitivity", "sensitivity.csv", "analyze", "tables",
+          "The hypothesis catalogue rerun under each weighting scheme and trimming cap: estimate, CI, verdict."),
     Table("hypotheses", "hypotheses.csv", "analyze", "tables",
           "The hypothesis catalogue H0-H9: effect sizes, 95 % CIs, raw and adjusted p-values, and a status "
           "(ran, or not run: why)."),

@@ -31,7 +31,13 @@ import pandas as pd
 
 from channelstudy.simulate.config import MessRates, PlantedEffects, WorldConfig
 from channelstudy.simulate.estimands import population_estimands
-from channelstudy.simulate.export import records_truth, render_sources, write_manifest, write_source
+from channelstudy.simulate.export import (
+    records_truth,
+    render_sources,
+    write_manifest,
+    write_population_margins,
+    write_source,
+)
 from channelstudy.simulate.world import World, build_world
 from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE, J62_TYPES
 
@@ -201,6 +207,7 @@ def simulate(
         write_source(source, out)
         log.info("wrote %s (%d rows)", source.path, len(source.table))
     write_manifest(sources, out, seed)
+    write_population_margins(world, out, seed)
     steps.update()
     write_truth(world, sources, truth_dir, seed)
     steps.update()

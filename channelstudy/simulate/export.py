@@ -499,3 +499,29 @@ def records_truth(sources: list[RawSource]) -> pd.DataFrame:
             "vat_render": pd.Series(s.extras.get("vat_kind", np.full(n, "ok", dtype=object)), dtype="str"),
         }))
     return pd.concat(frames, ignore_index=True)
+
+
+MARGINS_FILE = "population_margins.csv"
+"""The world's published margins in the raw folder (same columns as ``data/external``'s ISTAT table)."""
+
+
+def write_population_margins(world: World, out: Path, seed: int) -> Path:
+    """What ISTAT would publish for the simulated world: enterprises and persons employed by class.
+
+    Counted on the world's true population (platform vendors left out: they are not the channel's
+    partners), in the columns of ``data/external/population_margins.csv``
+    (:mod:`channelstudy.analysis.margins`), with ``source`` beginning ``SIMULATED`` so the file is
+    never taken for real counts.  Every class is ``core``: every simulated firm is a channel firm.
+    """
+    firms = world.firms[world.firms["partner_type"] != "platform_vendor"]
+    cls = firms["ateco_2025"].astype(str).str[:5]
+    grouped = firms.assign(_cls=cls).groupby("_cls", sort=True)
+    table = pd.DataFrame({"ateco_2025": list(grouped.groups), "ateco_2007": "",
+                          "enterprises": grouped.size().to_numpy(),
+                          "persons_employed": grouped["employees"].sum().astype("int64").to_numpy()})
+    table["persons_per_enterprise"] = (table["persons_employed"] / table["enterprises"]).round(6)
+    table = table.assign(scope="core", source=f"SIMULATED world (seed {seed}): counts of its true population, "
+                                              "not ISTAT", reference_year="")
+    path = out / MARGINS_FILE
+    table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    return path

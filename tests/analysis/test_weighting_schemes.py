@@ -207,3 +207,54 @@ def test_weighted_means_takes_replicate_weights() -> None:
     assert rep["mean"] == lin["mean"]
     assert (rep["ci_high"] - rep["ci_low"]) == pytest.approx(lin["ci_high"] - lin["ci_low"], rel=0.2)
     assert (rep["ci_high"] - rep["ci_low"]) != pytest.approx(lin["ci_high"] - lin["ci_low"], rel=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# bounded calibration and a cap that binds
+# --------------------------------------------------------------------------------------------
+
+
+def _skewed() -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Class ``a`` has one very large respondent; its persons-employed total is small."""
+    sample = pd.DataFrame({"k": ["a"] * 6 + ["b"] * 6, "e": [1.0, 2, 3, 4, 6, 60, 1, 2, 2, 3, 5, 8]})
+    index = pd.Index(["a", "b"], name="k")
+    return sample, {"k": pd.Series([60.0, 60.0], index=index), "e|k": pd.Series([250.0, 200.0], index=index)}
+
+
+def test_bounded_calibration_keeps_every_ratio_inside_its_bounds() -> None:
+    """Raking to the persons-employed total drives the largest firm's weight near zero; logit bounds do not."""
+    sample, margins = _skewed()
+    raked = calibrate(sample, margins, trim_ratio=None)
+    bounded = calibrate(sample, margins, trim_ratio=None, bounds=(0.2, 5.0))
+    mean = 120.0 / 12
+    assert raked.converged and raked.weights.min() / mean < 0.15  # the problem
+    assert bounded.converged and bounded.max_margin_error < 1e-6
+    ratio = bounded.weights / mean
+    assert ratio.min() >= 0.2 - 1e-6 and ratio.max() < 5.0
+    # the totals are met all the same
+    np.testing.assert_allclose((bounded.weights * sample["e"]).groupby(sample["k"]).sum(), margins["e|k"], rtol=1e-6)
+
+
+def test_bounds_are_validated() -> None:
+    sample, margins = _skewed()
+    with pytest.raises(ValueError, match="bounds"):
+        calibrate(sample, margins, bounds=(1.2, 5.0))
+
+
+def test_cap_binds_when_no_calibrated_solution_meets_it() -> None:
+    """One respondent must stand for half the population: under a cap of 2 x mean it cannot; the cap wins."""
+    sample = pd.DataFrame({"k": ["a"] + ["b"] * 9})
+    margins = {"k": pd.Series([50.0, 50.0], index=pd.Index(["a", "b"], name="k"))}
+    res = calibrate(sample, margins, trim_ratio=2.0)
+    assert res.cap_met and res.trimmed == 1
+    assert res.weights.max() == pytest.approx(20.0) and res.weights.sum() == pytest.approx(100.0)
+    assert res.max_margin_error == pytest.approx(0.6)  # the price: class a is under-represented, and it is reported
+
+
+def test_cap_binds_with_margins_met_when_it_can() -> None:
+    sample, margins = _skewed()
+    free = calibrate(sample, {"k": margins["k"]}, base_weights=pd.Series([8.0] + [1.0] * 11), trim_ratio=None)
+    assert free.weights.max() / free.weights.mean() > 2.5
+    capped = calibrate(sample, {"k": margins["k"]}, base_weights=pd.Series([8.0] + [1.0] * 11), trim_ratio=2.5)
+    assert capped.trimmed >= 1 and capped.cap_met and capped.max_margin_error < 1e-6
+    assert capped.weights.max() / capped.weights.mean() == pytest.approx(2.5)
