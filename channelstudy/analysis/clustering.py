@@ -82,6 +82,28 @@ STABLE_ARI: float = 0.6
 """Mean pairwise ARI of subsample fits below which the clustering reports no clear structure."""
 
 
+def structure_verdict(n_components: int, stability: float, subsample_k: list[int]) -> str:
+    """``"clusters"`` or ``"no clear structure"`` from the full fit and its subsample refits.
+
+    Clusters need more than one component in the full fit, subsample fits that agree with each other
+    (mean pairwise ARI >= :data:`STABLE_ARI`) and, in most subsamples, more than one component: two
+    one-component fits agree perfectly (ARI 1), so agreement alone would call a structureless sample
+    whose full fit split it "clusters".  Without subsample fits the full fit decides.
+
+    >>> structure_verdict(4, 0.9, [4, 4, 5])
+    'clusters'
+    >>> structure_verdict(8, 1.0, [1, 1, 1])
+    'no clear structure'
+    >>> structure_verdict(4, 0.3, [4, 3, 6])
+    'no clear structure'
+    """
+    if n_components <= 1:
+        return "no clear structure"
+    if subsample_k and (stability < STABLE_ARI or np.mean(np.asarray(subsample_k) > 1) < 0.5):
+        return "no clear structure"
+    return "clusters"
+
+
 # --------------------------------------------------------------------------------------------
 # the estimator
 # --------------------------------------------------------------------------------------------
@@ -194,8 +216,9 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
     cluster_stability_ : Series
         Per cluster, mean largest Jaccard similarity with a subsample cluster (``fpc::clusterboot``).
     structure_ : str
-        ``"clusters"``, or ``"no clear structure"`` when one component is chosen or the pairwise
-        stability is below :data:`STABLE_ARI`.
+        ``"clusters"``, or ``"no clear structure"`` when one component is chosen, the pairwise
+        stability is below :data:`STABLE_ARI` or most subsample refits find one component
+        (:func:`structure_verdict`).
     pca_ : PCA
         Two-component PCA of the training design matrix (for :meth:`project_2d`).
     share_columns_ : list of str
@@ -602,8 +625,7 @@ class BusinessModelClustering(ClusterMixin, BaseEstimator):
         self.stability_k_ = [k for _, _, k in fits]
         self.cluster_stability_ = pd.Series(np.nanmean(jaccard, axis=0) if len(fits) else np.nan,
                                             index=pd.Index(self.cluster_names_, name="cluster"), name="jaccard")
-        clear = self.n_components_ > 1 and not (len(scores) and self.stability_ < STABLE_ARI)
-        self.structure_ = "clusters" if clear else "no clear structure"
+        self.structure_ = structure_verdict(self.n_components_, self.stability_, self.stability_k_)
 
     # ---- prediction --------------------------------------------------------------------------
     def _prepared(self, X: Any) -> tuple[np.ndarray, np.ndarray]:

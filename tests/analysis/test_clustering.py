@@ -499,3 +499,17 @@ def test_world_survey_responses_are_classified(world, world_fit) -> None:
     )
     assert responses["archetype"].notna().all()
     assert adjusted_rand_score(responses["archetype"], est.predict(responses)) >= 0.80
+
+
+def test_one_component_subsamples_are_no_structure_even_when_they_agree():
+    # every subsample refit finds one component: their labels agree perfectly (ARI 1), which is no evidence of
+    # the eight components the full fit split a structureless sample into (seen on an off-model world)
+    from channelstudy.analysis.clustering import structure_verdict
+
+    assert structure_verdict(8, 1.0, [1] * 20) == "no clear structure"
+    assert structure_verdict(8, 1.0, [1] * 11 + [8] * 9) == "no clear structure"
+    assert structure_verdict(8, 1.0, [1] * 10 + [8] * 10) == "clusters"
+    assert structure_verdict(4, 0.59, [4] * 20) == "no clear structure"
+    assert structure_verdict(4, 0.6, [4] * 20) == "clusters"
+    assert structure_verdict(1, 1.0, [1] * 20) == "no clear structure"
+    assert structure_verdict(3, float("nan"), []) == "clusters"
