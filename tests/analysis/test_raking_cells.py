@@ -205,7 +205,7 @@ KINDS = pd.DataFrame({"kind": list("ab")})
 @pytest.mark.parametrize(
     ("margins", "error", "message"),
     [
-        ({}, ValueError, "margins is empty"),
+        ({}, ValueError, "^margins is empty$"),
         ({"kind": {"a": 1.0}}, TypeError, "margin 'kind' must be a Series of counts, got dict"),
         ({"kind": kind_margin({"a": 1.0, "b": 1.0}), "area": kind_margin({"n": 2.0}, "area")}, KeyError,
          r"margin 'area': sample lacks the columns \['area'\]"),
