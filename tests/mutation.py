@@ -32,16 +32,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # whole world are left out (``-k``): they take seconds per mutant and the hand-made cases cover the same rules
 _NO_BUILD = "not (recomputed or rows_do_not_add_up or refuses or cli_build)"
 MODULES: dict[str, list[str]] = {
-    "channelstudy/clean/vat.py": ["tests/clean/test_vat.py", "-k", "not is_fast"],
-    "channelstudy/clean/ateco.py": ["tests/clean/test_ateco.py"],
+    "channelstudy/clean/vat.py": ["tests/clean/test_vat.py", "tests/clean/test_rules.py", "-k", "not is_fast"],
+    "channelstudy/clean/ateco.py": ["tests/clean/test_ateco.py", "tests/clean/test_rules.py"],
     "channelstudy/build/link.py": ["tests/build/test_link_rules.py", "tests/build/test_link.py",
                                    "-k", "not ignores_row_order"],
     "channelstudy/build/firms.py": ["tests/build/test_firms_rules.py"],
     "channelstudy/build/rejects.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
     "channelstudy/build/report.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
     "channelstudy/hypotheses/catalogue.py": ["tests/hypotheses/test_catalogue_rules.py"],
-    "channelstudy/analysis/raking.py": ["tests/analysis/test_raking_rules.py", "tests/analysis/test_weights.py",
-                                       "-k", "not default_world and not property"],
+    "channelstudy/analysis/raking.py": ["tests/analysis/test_raking_rules.py", "tests/analysis/test_raking_cells.py",
+                                       "tests/analysis/test_weights.py", "-k", "not default_world and not property"],
 }
 TARGET = 0.85
 REASONS = Path(__file__).with_name("mutation_reasons.csv")

@@ -17,6 +17,8 @@ Reading a code
   subcategory does not exist in the edition (``6209``: there is no 62.09.00) it is read by
   length.  A padded code is always a descendant of the length reading, and a code ending in
   zeros is by ISTAT convention the only child, so both readings describe the same activity.
+  A dotted code says its level and is never padded (``62.01`` stays the class; ``1.61`` is
+  not the digits ``161`` padded to ``16.10.00`` but the lost-zero reading ``01.61``).
 * A leading section letter is checked against the code in the edition read (``J 62``, ``J62``
   in 2007/2022; ``J 47`` is ``invalid_component``; programming is ``K 62`` in 2025); a letter
   alone is a section.  ``NC`` / ``N.C.`` (not classified) gives
@@ -229,7 +231,7 @@ def _readings(parsed: _Parsed, zeros_stripped: bool) -> list[str]:
     if parsed.dotted is None:
         return [parsed.section] if parsed.section else []
     readings = [parsed.dotted]
-    if zeros_stripped and parsed.compact is not None and parsed.dotted.replace(".", "") == parsed.compact:
+    if zeros_stripped and not parsed.written_dotted:  # dots say the level: a dotted code is never padded
         padded = _ateco.compact_to_dotted(parsed.compact.ljust(6, "0"))
         readings.insert(0, padded)
     return readings
@@ -418,13 +420,7 @@ def _result(value: object, edition: str | None, zeros_stripped: bool, restore: b
         if parsed is None:
             return AtecoResult(None, None, None, None)
         code, ed, restored = _validate_with_edition(value, edition, zeros_stripped, restore)
-    except _NotClassified:
-        return AtecoResult(None, None, edition, "not_classified")
-    except UnknownValue as err:
-        if isinstance(err.__cause__, _NotClassified):
-            return AtecoResult(None, None, edition, "not_classified")
-        return AtecoResult(None, None, edition, UnknownValue.code)
-    except ValidationError as err:
+    except ValidationError as err:  # NC fails in _parse above: _NotClassified, code "not_classified"
         return AtecoResult(None, None, edition, err.code)
     result = _to_2025(code, ed)
     if restored and result.flag is None:

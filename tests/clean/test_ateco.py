@@ -209,3 +209,96 @@ def test_real_startup_2025_ateco(realdata: Path) -> None:
 def test_empty_and_missing_inputs() -> None:
     assert ateco.clean_ateco(pd.Series([], dtype=object)).shape == (0, len(ateco.ATECO_COLUMNS))
     assert ateco.clean_ateco(pd.Series([None, ""])).isna().all().all()
+
+
+@pytest.mark.parametrize(
+    ("raw", "dotted", "code_2025", "flag"),
+    [
+        ("62.01", "62.01", "62.10", None),  # the dots say class: not the subcategory 62.01.00
+        ("J 62.01.", "62.01", "62.10", None),
+        ("1.61", "01.61", "01.61", "restored_zero"),  # not the digits 161 padded to 16.10.00 (sawmilling)
+        ("6201", "62.01.00", "62.10.00", None),  # compact: padded (the register's spelling)
+    ],
+)
+def test_zeros_stripped_pads_compact_codes_only(raw: str, dotted: str, code_2025: str, flag: str | None) -> None:
+    assert ateco.validate(raw, "2007", zeros_stripped=True, allow_restored_zero=True) == dotted
+    result = ateco.to_2025(raw, "2007", zeros_stripped=True)
+    assert (result.code, result.flag) == (code_2025, flag)
+    assert ateco_pkg.lookup(dotted, edition="2007") is not None
+
+
+# --- decision rules, one value per rule (mutation-style: messages and results compared whole) ----
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: ateco.validate("X", "2007"), InvalidFormat, r"^not an ATECO code: 'X'$"),
+        (lambda: ateco.validate("J 47", "2007"), InvalidComponent, r"^47 is not in section J \(2007\)$"),
+        (lambda: ateco.validate("", "2007"), InvalidFormat, "^no ATECO code given$"),
+        (lambda: ateco.validate("NC", "2007"), UnknownValue, r"^not classified \(NC\)$"),
+        (lambda: ateco.validate("99.99", "2007"), UnknownValue, "^'99.99' is not an ATECO 2007 code$"),
+        (lambda: ateco.validate("99.99", None), UnknownValue, "^'99.99' is not a code of any ATECO edition$"),
+        (lambda: ateco.validate("1.9", "2007"), InvalidFormat,
+         r"^one-digit division in '1.9' \(and no code with a leading zero restored\)$"),
+        (lambda: ateco.validate_2025("47.41", "2022"), AmbiguousValue, "^'47.41' maps to 2 ATECO 2025 codes$"),
+        (lambda: ateco.validate_2025("99.99", "2007"), UnknownValue, r"^'99.99' has no ATECO 2025 code \(unknown\)$"),
+        (lambda: ateco.validate_2025(None, "2007"), UnknownValue, r"^None has no ATECO 2025 code \(missing\)$"),
+        (lambda: ateco.validate_2025("J 47", "2007"), InvalidComponent, "^A part of the value is invalid"),
+        (lambda: ateco.validate_2025("X", "2007"), InvalidFormat, "^The value has an invalid format"),
+        (lambda: ateco.compact("NC"), UnknownValue, r"^not classified \(NC\)$"),
+    ],
+)
+def test_error_messages(call, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_defaults_read_2025_strictly() -> None:
+    assert ateco.validate("62.10") == "62.10" and ateco.is_valid("62.10")
+    assert not ateco.is_valid("62.01")  # a 2022 class, not a 2025 one
+    assert ateco.validate("6201", "2007") == "62.01"  # not padded unless asked
+    assert ateco.validate("6201", "2007", zeros_stripped=True) == "62.01.00"
+    assert not ateco.is_valid("113", "2022") and ateco.is_valid("113", "2022", allow_restored_zero=True)
+    assert ateco.validate_2025("6201", "2007", zeros_stripped=True) == "62.10.00"
+    assert ateco.validate_2025("6201") == "62.10"  # edition inferred: 2022
+
+
+def test_titles_and_missing_floats() -> None:
+    assert ateco.to_2025("62.10", "2025") == ("62.10", "Attività di programmazione informatica", "2025", None, ())
+    r = ateco.to_2025("47.41", "2022")  # the title of the common ancestor
+    assert (r.code, r.title) == ("47", ateco_pkg.lookup("47", edition="2025").title)
+    assert ateco.to_2025(float("nan"), "2007") == (None, None, None, None, ())
+    assert ateco.to_2025("NC", "2007") == (None, None, "2007", "not_classified", ())
+    assert ateco.to_2025("99.99", "2007") == (None, None, "2007", "unknown", ())
+    assert ateco.to_2025("X", "2022") == (None, None, "2022", "invalid_format", ())
+
+
+def test_clean_ateco_passes_edition_and_zeros_and_types_its_columns() -> None:
+    out = ateco.clean_ateco(pd.Series(["6201", "6201", None]), edition="2007", zeros_stripped=True)
+    assert out["ateco_2025"].tolist() == ["62.10.00", "62.10.00", pd.NA]
+    assert out["ateco_edition"].tolist() == ["2007", "2007", pd.NA]
+    assert all(str(t) == "string" for t in out.dtypes)
+
+
+def test_section_letters_bind_dotted_and_restored_codes() -> None:
+    with pytest.raises(InvalidComponent, match=r"^62.01 is not in section G \(2007\)$"):
+        ateco.validate("G 62.01", "2007")  # a dotted code keeps its letter
+    # 01.61 is in section A: the letter C refuses the restored code too
+    assert ateco.to_2025("C 1.61", "2007") == (None, None, "2007", "invalid_component", ())
+    assert ateco.to_2025("A 1.61", "2007")[::3] == ("01.61", "restored_zero")
+
+
+def test_restored_codes_are_read_in_the_edition_given_and_padded_when_zeros_are_stripped() -> None:
+    assert ateco_pkg.lookup("01.49", edition="2007") is not None
+    assert ateco_pkg.lookup("01.49", edition="2025") is None
+    assert ateco.validate("1.49", "2007", allow_restored_zero=True) == "01.49"  # a 2007 code, not a 2025 one
+    # 112: no 11.2 nor 11.20.00; restored 0112 padded is the 2007 subcategory 01.12.00
+    assert ateco_pkg.lookup("01.12.00", edition="2007") is not None
+    assert ateco.validate("112", "2007", zeros_stripped=True, allow_restored_zero=True) == "01.12.00"
+    assert ateco.validate("112", "2007", allow_restored_zero=True) == "01.12"
+
+
+def test_title_2025_only_of_text() -> None:
+    assert ateco.title_2025(6210) is None and ateco.title_2025("") is None
+    assert ateco.title_2025("62.10") == "Attività di programmazione informatica"

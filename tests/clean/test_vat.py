@@ -252,3 +252,58 @@ def test_real_anac_identifiers(realdata: Path) -> None:
     repaired = got.loc[ids == "005952700420", "vat"].unique().tolist()
     assert repaired == other == ["00595270042"]
     assert got.loc[ids.isin(["00304324695", "30432469500"]), "flag"].eq("invalid_checksum").all()
+
+
+# --- decision rules, one value per rule (mutation-style: results compared whole) ---------------
+
+
+def test_numpy_path_checks_each_row_of_a_batch_on_its_own() -> None:
+    # distinct 11-digit values checked together: each row keeps its own check digit, company and office
+    rows = {
+        VALID: (VALID, "piva", None),
+        make_piva(1234567, 100): (make_piva(1234567, 100), "piva", None),  # office 100, check digit 7
+        make_piva(7654321, 888): (make_piva(7654321, 888), "piva", None),
+        make_piva(1234567, 200): (None, "invalid", "invalid_component"),
+        make_piva(0, 100): (None, "invalid", "invalid_format"),  # company 0000000 (office starts with 1)
+        VALID[:-1] + "8": (None, "invalid", "invalid_checksum"),
+    }
+    assert make_piva(1234567, 100) == "12345671007"  # the office's last digit differs from the check digit
+    out = vat.classify_series(pd.Series(list(rows)))
+    got = [tuple(None if x is pd.NA else x for x in row) for row in out.itertuples(index=False)]
+    assert got == list(rows.values())
+    assert [row[1] == "piva" for row in got] == [iva.is_valid(x) for x in rows]  # python-stdnum agrees
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a 12-digit value is repaired only by dropping a zero it starts or ends with
+        ("0" + make_piva(1234567, 15), (make_piva(1234567, 15), "piva_extra_zero", "extra_zero")),
+        (VALID + "7", (None, "invalid", "invalid_length")),  # VALID is a prefix, but 7 is not a zero
+        (float("nan"), (None, None, None)),  # a spreadsheet's empty cell
+        (" 3143790115.0", ("03143790115", "piva_restored_zero", "restored_zero")),  # spaces go before the float rule
+    ],
+)
+def test_extra_zero_readings_and_missing_floats(raw: object, expected: tuple) -> None:
+    assert make_piva(1234567, 15)[0] != "0"
+    assert tuple(vat.classify(raw)) == expected
+    out = vat.classify_series(pd.Series([raw], dtype=object))
+    assert tuple(None if x is pd.NA else x for x in out.iloc[0]) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "kwargs", "error", "message"),
+    [
+        ("0074311015A", {}, InvalidFormat, "^a partita IVA has digits only$"),
+        ("0074311015", {}, InvalidLength, "^a partita IVA has 11 digits, not 10$"),
+        ("000000300640", {"allow_extra_zero": True}, AmbiguousValue,
+         "^both 00000030064 and 00000300640 are valid readings$"),
+        ("0" + VALID[:-1] + "8", {"allow_extra_zero": True}, InvalidLength,
+         "^12 digits, and no valid 11-digit reading without an extra zero$"),
+        ("3143790116", {"allow_restored_zero": True}, InvalidLength,
+         "^10 digits, and no valid partita IVA with the lost leading zeros restored$"),
+    ],
+)
+def test_validate_messages(raw: str, kwargs: dict, error: type[ValidationError], message: str) -> None:
+    with pytest.raises(error, match=message):
+        vat.validate(raw, **kwargs)
