@@ -250,3 +250,21 @@ def test_pairwise_quality_when_no_predicted_pair_is_true() -> None:
     quality = pairwise_quality(pd.Series(list("aabb")), pd.Series(list("xyxy")))
     assert (quality["n_pairs_predicted"], quality["n_pairs_true"], quality["n_pairs_correct"]) == (2, 2, 0)
     assert (quality["precision"], quality["recall"], quality["f1"]) == (0.0, 0.0, 0.0)
+
+
+# --- the block cap ---------------------------------------------------------------------------------
+
+def test_a_block_above_the_cap_is_compared_only_within_sub_blocks() -> None:
+    # "AXXXXXXXXB" and "CXXXXXXXXD" score 2 * 8 / 20 = 0.8 but share no 2-character prefix, sorted
+    # prefix or suffix: a block of 3 names over a cap of 2 never compares them; without a cap it does
+    assert fuzz.ratio("AXXXXXXXXB", "CXXXXXXXXD") == pytest.approx(80.0)
+    records = _records({"key": "d:1", "name": "AXXXXXXXXB"}, {"key": "d:2", "name": "CXXXXXXXXD"},
+                       {"key": "d:3", "name": "QQQQ"})
+    capped = link_records(records, LinkConfig(name_threshold=0.8, max_block_names=2))
+    assert capped["firm_id"].nunique() == 3
+    whole = link_records(records, LinkConfig(name_threshold=0.8, max_block_names=None))
+    assert whole["firm_id"].tolist() == ["F000001", "F000001", "F000002"]
+    # names sharing a prefix still meet in their sub-block
+    prefixed = _records({"key": "d:1", "name": "ABXXXXXXXX"}, {"key": "d:2", "name": "ABXXXXXXXY"},
+                        {"key": "d:3", "name": "QQQQ"})
+    assert link_records(prefixed, LinkConfig(name_threshold=0.8, max_block_names=2))["firm_id"].nunique() == 2
