@@ -34,8 +34,8 @@ _NO_BUILD = "not (recomputed or rows_do_not_add_up or refuses or cli_build)"
 MODULES: dict[str, list[str]] = {
     "channelstudy/clean/vat.py": ["tests/clean/test_vat.py", "tests/clean/test_rules.py", "-k", "not is_fast"],
     "channelstudy/clean/ateco.py": ["tests/clean/test_ateco.py", "tests/clean/test_rules.py"],
-    "channelstudy/build/link.py": ["tests/build/test_link_rules.py", "tests/build/test_link.py",
-                                   "-k", "not ignores_row_order"],
+    "channelstudy/build/link.py": ["tests/build/test_link_rules.py", "tests/build/test_link_boundaries.py",
+                                   "tests/build/test_link.py", "-k", "not ignores_row_order"],
     "channelstudy/build/firms.py": ["tests/build/test_firms_rules.py"],
     "channelstudy/build/rejects.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
     "channelstudy/build/report.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
