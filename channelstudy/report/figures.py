@@ -18,6 +18,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 from channelstudy.catalog.paths import figures_dir
+from channelstudy.hypotheses.estimators import format_p
 
 PALETTE = "colorblind"
 #: widths in inches of a one-column and a two-column figure (A4 / letter journals)
@@ -116,11 +117,6 @@ def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
               "files": [p.name for p in paths]}
     (folder / f"{name}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return paths
-
-
-def format_p(p: float) -> str:
-    """A p-value for print: two significant digits, ``< 1e-300`` where the float underflowed to 0."""
-    return "< 1e-300" if p < 1e-300 else f"{p:.2g}"
 
 
 def plot_effects(table, ids, *, ax=None, null_line: float | None = 0.0, title: str | None = None):
