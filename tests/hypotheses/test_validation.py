@@ -38,8 +38,9 @@ def test_full_pipeline_validation_runs_on_a_small_world() -> None:
 
 
 def _runs(covered: list[bool], p_h0: list[float]) -> pd.DataFrame:
+    """H0 rows with ``p_h0`` and H2 rows whose CI covers the planted 0 where ``covered``."""
     n = len(covered)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "id": ["H0"] * len(p_h0) + ["H2"] * n,
         "family": ["control"] * len(p_h0) + ["confirmatory"] * n,
         "estimate": 0.0, "planted": 0.0, "ci_low": -1.0, "ci_high": 1.0, "null_value": 0.0,
@@ -47,6 +48,8 @@ def _runs(covered: list[bool], p_h0: list[float]) -> pd.DataFrame:
         "supported": [pd.NA] * len(p_h0) + [True] * n,
         "p_value": p_h0 + [0.01] * n,
     })
+    frame.loc[~frame["covered"], "ci_low"] = 0.5
+    return frame
 
 
 def test_summarise_by_hand_and_the_pass_rules_can_fail() -> None:
