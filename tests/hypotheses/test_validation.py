@@ -108,11 +108,12 @@ def test_coverage_is_judged_against_the_model_value_and_the_finite_value_is_repo
 def test_replicate_columns_summarise_the_replicate_se() -> None:
     runs = _runs([True] * 100, [0.5] * 100).assign(se_replicate=np.nan)
     h2 = runs["id"] == "H2"
-    runs.loc[h2, "estimate"] = np.tile([0.1, 3.0], 50)
-    runs.loc[h2.to_numpy().nonzero()[0][:40], "se_replicate"] = 1.0  # 40 worlds, half of them at 3 SE from 0
+    runs.loc[h2, "estimate"] = np.resize([0.1, 1.5, 3.0], 100)
+    runs.loc[h2.to_numpy().nonzero()[0][:40], "se_replicate"] = 1.0  # 40 worlds: 14, 13, 13 at 0.1, 1.5, 3 SE
     out = summarise(runs).set_index("id")
     assert out.loc["H2", "n_seeds_replicate"] == 40 and out.loc["H2", "mean_se_replicate"] == 1.0
-    assert out.loc["H2", "coverage_replicate"] == 0.5 and out.loc["H0", "n_seeds_replicate"] == 0
+    assert out.loc["H2", "coverage_replicate"] == 27 / 40, "the 95 % interval is +/- 1.96 replicate SEs"
+    assert out.loc["H0", "n_seeds_replicate"] == 0
 
 
 def test_the_validation_loop_sees_a_broken_estimator(monkeypatch) -> None:
