@@ -158,15 +158,17 @@ P_FLOOR = 1e-16
 """p-values below this are printed as ``< 1e-16`` (double precision cannot say more)."""
 
 
-def format_p(p: float) -> str:
-    """A p-value for display: 3 significant digits, ``< 1e-16`` below :data:`P_FLOOR`.
+def format_p(p: float, digits: int = 3) -> str:
+    """A p-value for display: ``digits`` significant digits, ``< 1e-16`` below :data:`P_FLOOR`.
 
-    >>> format_p(0.0312), format_p(3e-270), format_p(0.0), format_p(float("nan"))
-    ('0.0312', '< 1e-16', '< 1e-16', '')
+    The one p-value formatter of the package (tables, notebooks, figures, the report index).
+
+    >>> format_p(0.0312), format_p(3e-270), format_p(0.0), format_p(float("nan")), format_p(0.01234, 2)
+    ('0.0312', '< 1e-16', '< 1e-16', '', '0.012')
     """
     if not np.isfinite(p):
         return ""
-    return "< 1e-16" if p < P_FLOOR else f"{p:.3g}"
+    return "< 1e-16" if p < P_FLOOR else f"{p:.{digits}g}"
 
 
 def tost_p_value(estimate: float, se: float, margin: float) -> float:

@@ -142,7 +142,7 @@ def plot_effects(table, ids, *, ax=None, null_line: float | None = 0.0, title: s
     if null_line is not None:
         ax.axvline(null_line, color="grey", lw=1, ls="--")
     for yy, (_, r) in zip(y, rows.iterrows(), strict=True):
-        ax.annotate(f"p(Holm) {format_p(r['p_holm'])}", (r["ci_high"], yy), xytext=(6, 0), textcoords="offset points",
+        ax.annotate(f"p(Holm) {format_p(r['p_holm'], 2)}", (r["ci_high"], yy), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.set(xlabel="effect (95% CI)", title=title or "")
     return ax
