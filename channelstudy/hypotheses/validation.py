@@ -153,13 +153,16 @@ def _replicate_columns(g: pd.DataFrame, target: float) -> dict[str, float]:
     nan = float("nan")
     if "se_replicate" not in g or not g["se_replicate"].notna().any():
         return {"n_seeds_replicate": 0, "mean_se_replicate": nan, "coverage_replicate": nan,
-                "coverage_replicate_ci_low": nan, "coverage_replicate_ci_high": nan}
+                "coverage_replicate_ci_low": nan, "coverage_replicate_ci_high": nan,
+                "mean_se_linearised_same_seeds": nan, "coverage_linearised_same_seeds": nan}
     r = g[g["se_replicate"].notna()]
     half = stats.norm.ppf(0.975) * r["se_replicate"]
     cov = _rate((r["estimate"] - half <= target) & (target <= r["estimate"] + half))
+    linear = _rate((r["ci_low"] <= target) & (target <= r["ci_high"]))
     return {"n_seeds_replicate": int(len(r)), "mean_se_replicate": float(r["se_replicate"].mean()),
             "coverage_replicate": cov["rate"], "coverage_replicate_ci_low": cov["low"],
-            "coverage_replicate_ci_high": cov["high"]}
+            "coverage_replicate_ci_high": cov["high"], "mean_se_linearised_same_seeds": float((r["se"] if "se" in r else (r["ci_high"] - r["ci_low"]) / 3.92).mean()),
+            "coverage_linearised_same_seeds": linear["rate"]}
 
 
 def _bounded_columns(g: pd.DataFrame) -> dict[str, float]:

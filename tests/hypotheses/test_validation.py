@@ -113,7 +113,7 @@ def test_replicate_columns_summarise_the_replicate_se() -> None:
     out = summarise(runs).set_index("id")
     assert out.loc["H2", "n_seeds_replicate"] == 40 and out.loc["H2", "mean_se_replicate"] == 1.0
     assert out.loc["H2", "coverage_replicate"] == 27 / 40, "the 95 % interval is +/- 1.96 replicate SEs"
-    assert out.loc["H0", "n_seeds_replicate"] == 0
+    assert out.loc["H2", "coverage_linearised_same_seeds"] == 1.0 and out.loc["H0", "n_seeds_replicate"] == 0
 
 
 def test_the_validation_loop_sees_a_broken_estimator(monkeypatch) -> None:
