@@ -51,12 +51,13 @@ $(PROCESSED)/segments.parquet: $(PROCESSED)/firms.parquet | $(STAMP)
 
 analyze: $(PROCESSED)/segments.parquet ## segments, survey weights, business-model clusters, hypotheses H0-H9
 
-VALIDATE_SEEDS ?= 200
+VALIDATE_SEEDS ?= 1000
 VALIDATE_FIRMS ?= 3000
 VALIDATE_MODE ?= truth
-validate: $(STAMP) ## method validation: 200 worlds + 1,000-world H0 loop, exact CIs, provenance (slow; not in `make test`)
+VALIDATE_REPLICATE_SEEDS ?= 200
+validate: $(STAMP) ## method validation: 1,000 worlds (200 with replicate SEs) + 1,000-world H0 loop, exact CIs, provenance (slow; not in `make test`)
 	nice $(CS) validate --seeds $(VALIDATE_SEEDS) --firms $(VALIDATE_FIRMS) --mode $(VALIDATE_MODE) --workers 2 \
-		--h0-worlds 1000 --h0-firms 1000 --tables reports/tables
+		--replicate-seeds $(VALIDATE_REPLICATE_SEEDS) --h0-worlds 1000 --h0-firms 3000 --tables reports/tables
 
 POWER_SEEDS ?= 50
 power: $(STAMP) ## power and MDE of H2-H9 under Holm over effect sizes x responses per wave (slow)

@@ -243,11 +243,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     runs, summary = validate_methods(seeds, n_firms=args.firms, workers=args.workers, progress=not args.quiet,
-                                     mode=args.mode)
-    write_table("method_validation", summary, args.tables)
-    write_table("method_validation_runs", runs, args.tables)
-    config = validation_config(args.firms) | {"mode": args.mode}
-    for name in ("method_validation", "method_validation_runs"):
+                                     mode=args.mode, variance=args.variance, replicate_seeds=args.replicate_seeds)
+    # the full pipeline's tables sit beside the truth mode's, under their own names
+    names = ("method_validation", "method_validation_runs") if args.mode == "truth" else (
+        "method_validation_pipeline", "method_validation_pipeline_runs")
+    write_table(names[0], summary, args.tables)
+    write_table(names[1], runs, args.tables)
+    config = validation_config(args.firms) | {"mode": args.mode, "variance": args.variance,
+                                              "replicate_seeds": seeds[:args.replicate_seeds]}
+    for name in names:
         write_sidecar(TABLES[name].path(args.tables), seeds=seeds, config=config)
     log.info("method validation over %d seeds (%s) -> %s", len(seeds), args.mode, args.tables)
     if args.h0_worlds:
@@ -283,6 +287,10 @@ def add_validate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=("full", "truth"), default="full",
                    help="full: raw files -> build -> analyze -> catalogue; truth: estimators on the true "
                         "respondents (fast; no cleaning or linkage) (default: full)")
+    p.add_argument("--variance", choices=("bootstrap", "jackknife"), default="bootstrap",
+                   help="replicate weights of the replicate-SE comparison (default: bootstrap)")
+    p.add_argument("--replicate-seeds", type=int, default=0,
+                   help="first seeds that also compute replicate-weight SEs (default: 0)")
     p.add_argument("--h0-worlds", type=int, default=1_000, help="worlds of the H0-only loop, 0 to skip (default: 1000)")
     p.add_argument("--h0-firms", type=_positive_int, default=3_000, help="firms per H0-loop world (default: 3000)")
     p.add_argument("--workers", type=_positive_int, default=2, help="parallel processes (default: 2)")

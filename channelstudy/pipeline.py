@@ -35,7 +35,8 @@ from channelstudy.analysis import AnalyzeConfig, AnalyzeResult, analyze
 from channelstudy.build import BuildConfig, BuildResult, build
 from channelstudy.catalog import TABLES, read_table, write_table
 from channelstudy.errors import UserError
-from channelstudy.hypotheses import CATALOGUE, compare_with_truth, load_study, run_catalogue, write_catalogue
+from channelstudy.hypotheses import CATALOGUE, load_study, run_catalogue, write_catalogue
+from channelstudy.hypotheses.bounded import bounded_checks
 from channelstudy.hypotheses.catalogue import write_preregistration
 from channelstudy.hypotheses.validation import clopper_pearson, summarise, truth_study
 from channelstudy.simulate import PlantedEffects, WorldConfig, planted_effects, simulate
@@ -199,17 +200,22 @@ catalogue uses neither; they only cost time)."""
 
 
 def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
-                 config: WorldConfig | None = None) -> pd.DataFrame:
-    """Simulate, build, analyze and run the catalogue for one seed; the catalogue joined with truth."""
+                 config: WorldConfig | None = None, variance: str | None = None) -> pd.DataFrame:
+    """Simulate, build, analyze and run the catalogue for one seed; the catalogue joined with truth.
+
+    ``variance`` as in :func:`run_one_truth_seed` (replicate weights rescale the calibrated weights).
+    """
     with tempfile.TemporaryDirectory(prefix=f"validate-{seed}-") as tmp:
         root = Path(tmp)
         simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth", config=config)
         run_build(root / "raw", root / "processed")
         analyze_config = replace(AnalyzeConfig(), **(VALIDATION_ANALYZE | {"n_bootstrap": n_bootstrap}))
         study = run_analyze(root / "processed", config=analyze_config)
-        table = compare_with_truth(study.catalogue, root / "truth" / "effects.json")
+        truth = json.loads((root / "truth" / "effects.json").read_text(encoding="utf-8"))["effects"]
+        data = load_study(root / "processed")
+        table = _with_truth(study.catalogue, truth, _replicate_se(data, variance))
         shutil.rmtree(root / "raw", ignore_errors=True)
-    return table.assign(seed=seed)
+    return table.join(bounded_checks(data, CATALOGUE), on="id").assign(seed=seed)
 
 
 def _parallel(function: Callable, args: list[tuple], *, workers: int, progress: bool, desc: str) -> list:
@@ -223,14 +229,34 @@ def _parallel(function: Callable, args: list[tuple], *, workers: int, progress: 
 
 
 def run_one_truth_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
-                       config: WorldConfig | None = None) -> pd.DataFrame:
-    """The catalogue on one world's true respondents (no files, cleaning or linkage), joined with truth."""
+                       config: WorldConfig | None = None, variance: str | None = None) -> pd.DataFrame:
+    """The catalogue on one world's true respondents (no files, cleaning or linkage), joined with truth.
+
+    With ``variance`` (``bootstrap`` or ``jackknife``) the weighted estimators also run with replicate
+    weights: their SE is the ``se_replicate`` column (NaN for the others).
+    """
     world = build_world(replace(config or WorldConfig(), n_firms=n_firms), seed)
     truth = planted_effects(world)
-    table = run_catalogue(truth_study(world), within=False)
+    study = truth_study(world)
+    table = run_catalogue(study, within=False)
+    table = _with_truth(table, truth, _replicate_se(study, variance))
+    return table.join(bounded_checks(study, CATALOGUE), on="id").assign(seed=seed)
+
+
+def _replicate_se(study, variance: str | None) -> pd.Series | None:
+    """Per hypothesis id: the SE from replicate weights of the estimators that have the option."""
+    if variance is None:
+        return None
+    replicated = tuple(h for h in CATALOGUE if hasattr(h.test, "variance"))
+    table = run_catalogue(study, replicated, within=False, variance=variance)
+    return table.set_index("id")["se"]
+
+
+def _with_truth(table: pd.DataFrame, truth: dict, se_replicate: pd.Series | None) -> pd.DataFrame:
     table["planted"] = [float(truth[h]["planted"]) for h in table["id"]]
     table["covered"] = (table["ci_low"] <= table["planted"]) & (table["planted"] <= table["ci_high"])
-    return table.assign(seed=seed)
+    table["se_replicate"] = table["id"].map(se_replicate) if se_replicate is not None else np.nan
+    return table
 
 
 VALIDATION_MODES = {"full": run_one_seed, "truth": run_one_truth_seed}
@@ -238,15 +264,20 @@ VALIDATION_MODES = {"full": run_one_seed, "truth": run_one_truth_seed}
 
 
 def validate_methods(seeds: list[int], *, n_firms: int = 15_000, workers: int = 2, progress: bool = True,
-                     config: WorldConfig | None = None, mode: str = "full") -> tuple[pd.DataFrame, pd.DataFrame]:
+                     config: WorldConfig | None = None, mode: str = "full", variance: str = "bootstrap",
+                     replicate_seeds: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run :func:`run_one_seed` (or, ``mode="truth"``, :func:`run_one_truth_seed`) over ``seeds`` in
-    parallel processes; returns (runs, summary)."""
+    parallel processes; returns (runs, summary).
+
+    The first ``replicate_seeds`` seeds also compute the replicate-weight SE (``variance``) of the
+    weighted estimators, summarised beside the linearised SE.
+    """
     if not seeds:
         raise ValueError("validate_methods needs at least one seed")
     if mode not in VALIDATION_MODES:
         raise ValueError(f"mode must be one of {sorted(VALIDATION_MODES)}")
-    results = _parallel(VALIDATION_MODES[mode], [(s, n_firms, 0, config) for s in seeds], workers=workers,
-                        progress=progress, desc="validate")
+    args = [(s, n_firms, 0, config, variance if i < replicate_seeds else None) for i, s in enumerate(seeds)]
+    results = _parallel(VALIDATION_MODES[mode], args, workers=workers, progress=progress, desc="validate")
     runs = pd.concat(results, ignore_index=True).sort_values(["seed", "id"], ignore_index=True)
     return runs, summarise(runs)
 

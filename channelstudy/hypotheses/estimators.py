@@ -21,13 +21,25 @@ import pandas as pd
 import statsmodels.formula.api as smf
 from scipy import stats
 
+from channelstudy.hypotheses.variance import (
+    REPLICATES,
+    SEED,
+    VARIANCES,
+    check_variance,
+    replicate_se_of,
+    replicates_for,
+    survey_replicates,
+    variance_label,
+)
 from channelstudy.vocabulary import CREDIT_TYPES, J62_TYPES, SOUTH
 
 __all__ = [
     "ALPHA",
     "BOOTSTRAP_REPS",
     "MIN_N",
+    "REPLICATES",
     "SEED",
+    "VARIANCES",
     "BootstrapMean",
     "Estimate",
     "Estimator",
@@ -40,6 +52,8 @@ __all__ = [
     "format_p",
     "pair_mean_difference",
     "proportion_difference",
+    "replicate_se_of",
+    "survey_replicates",
     "tost_p_value",
     "unmet",
     "wls_term",
@@ -47,7 +61,6 @@ __all__ = [
 
 ALPHA = 0.05
 BOOTSTRAP_REPS = 999
-SEED = 20240611
 
 QUERY_NAMES: dict[str, Any] = {"CREDIT_TYPES": CREDIT_TYPES, "J62_TYPES": J62_TYPES, "SOUTH": SOUTH}
 """Names a ``where`` expression may use with ``@`` (e.g. ``partner_type in @CREDIT_TYPES``)."""
@@ -145,15 +158,17 @@ P_FLOOR = 1e-16
 """p-values below this are printed as ``< 1e-16`` (double precision cannot say more)."""
 
 
-def format_p(p: float) -> str:
-    """A p-value for display: 3 significant digits, ``< 1e-16`` below :data:`P_FLOOR`.
+def format_p(p: float, digits: int = 3) -> str:
+    """A p-value for display: ``digits`` significant digits, ``< 1e-16`` below :data:`P_FLOOR`.
 
-    >>> format_p(0.0312), format_p(3e-270), format_p(0.0), format_p(float("nan"))
-    ('0.0312', '< 1e-16', '< 1e-16', '')
+    The one p-value formatter of the package (tables, notebooks, figures, the report index).
+
+    >>> format_p(0.0312), format_p(3e-270), format_p(0.0), format_p(float("nan")), format_p(0.01234, 2)
+    ('0.0312', '< 1e-16', '< 1e-16', '', '0.012')
     """
     if not np.isfinite(p):
         return ""
-    return "< 1e-16" if p < P_FLOOR else f"{p:.3g}"
+    return "< 1e-16" if p < P_FLOOR else f"{p:.{digits}g}"
 
 
 def tost_p_value(estimate: float, se: float, margin: float) -> float:
@@ -230,8 +245,21 @@ def survey_requirements(formula: str, term: str, *, where: str | None, min_n: in
     return Requirements(table="survey", columns=columns, where=where, groups=groups, min_n=min_n)
 
 
+def _wald(est: float, se: float, null_value: float, n: int, std: float) -> Estimate:
+    crit = stats.norm.ppf(1 - ALPHA / 2)
+    z = (est - null_value) / se
+    return Estimate(est, est - crit * se, est + crit * se, float(2 * stats.norm.sf(abs(z))), n, se, std)
+
+
+def _wls_coefficient(x: np.ndarray, y: np.ndarray, w: np.ndarray, j: int) -> float:
+    keep = w > 0
+    root = np.sqrt(w[keep])
+    return float(np.linalg.lstsq(x[keep] * root[:, None], y[keep] * root, rcond=None)[0][j])
+
+
 def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = True,
-             null_value: float = 0.0) -> Estimate:
+             null_value: float = 0.0, replicates: pd.DataFrame | None = None,
+             variance: str = "linearised") -> Estimate:
     """Coefficient ``term`` of a (weighted) least-squares fit with firm-clustered standard errors.
 
     An outcome without variation (range below 1e-12) has no estimate (NaN), not a fit of rounding noise.
@@ -249,12 +277,19 @@ def wls_term(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = Tr
     model = smf.wls(formula, d, weights=d["weight"] if weighted else np.ones(len(d)))
     fit = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
     est = float(fit.params[term])
+    w = d["weight"].to_numpy() if weighted else np.ones(len(d))
+    std = _standardised(est, d, outcome, term, w)
+    if replicates is not None:
+        j = list(fit.params.index).index(term)
+        reps = replicates.loc[d.index]
+        estimates = np.array([_wls_coefficient(model.exog, model.endog, reps[c].to_numpy(), j)
+                              if reps[c].notna().all() else np.nan for c in reps.columns])
+        se = replicate_se_of(est, estimates, method=variance, n_replicates=reps.shape[1])
+        return _wald(est, se, null_value, int(len(d)), std)
     se = float(fit.bse[term])
     low, high = (float(x) for x in fit.conf_int(alpha=ALPHA).loc[term])
     z = (est - null_value) / se
-    w = d["weight"].to_numpy() if weighted else np.ones(len(d))
-    return Estimate(est, low, high, float(2 * stats.norm.sf(abs(z))), int(len(d)), se,
-                    _standardised(est, d, outcome, term, w))
+    return Estimate(est, low, high, float(2 * stats.norm.sf(abs(z))), int(len(d)), se, std)
 
 
 def _model_frame(data: pd.DataFrame, formula: str, weighted: bool) -> pd.DataFrame:
@@ -354,6 +389,9 @@ class WeightedOLS:
         A :meth:`pandas.DataFrame.query` expression selecting the rows (``@CREDIT_TYPES`` etc.).
     weighted : bool
         Use the calibrated survey weights (else ordinary least squares); SEs clustered by firm.
+    variance : {"linearised", "bootstrap", "jackknife"}
+        The SE: linearised (sandwich clustered by firm) or from ``n_replicates`` replicate weights
+        over firms (:func:`survey_replicates`; the weighting redone on each replicate).
     """
 
     formula: str
@@ -361,11 +399,16 @@ class WeightedOLS:
     where: str | None = None
     weighted: bool = True
     min_n: int = MIN_N
+    variance: str = "linearised"
+    n_replicates: int = REPLICATES
+
+    def __post_init__(self) -> None:
+        check_variance(self.variance, self.n_replicates)
 
     @property
     def label(self) -> str:
         kind = "WLS with calibrated survey weights" if self.weighted else "OLS"
-        return f"{kind}, SE clustered by firm"
+        return f"{kind}, {variance_label(self.variance, self.n_replicates)}"
 
     @property
     def requirements(self) -> Requirements:
@@ -374,7 +417,7 @@ class WeightedOLS:
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         return wls_term(_rows(data.survey, self.where), self.formula, self.term, weighted=self.weighted,
-                        null_value=null_value)
+                        null_value=null_value, replicates=replicates_for(data, self), variance=self.variance)
 
     def within_estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         """The within-firm (firm fixed effects) estimate: variables centred on each firm's weighted mean.
@@ -468,6 +511,14 @@ def _cluster_sandwich_se(x: np.ndarray, y: np.ndarray, mu: np.ndarray, w: np.nda
     return float(np.sqrt((bread @ meat @ bread)[j, j]))
 
 
+def _poisson_coefficient(x: np.ndarray, y: np.ndarray, w: np.ndarray, j: int, start: pd.Series) -> float:
+    import statsmodels.api as sm
+
+    keep = w > 0
+    fit = sm.GLM(y[keep], x[keep], family=sm.families.Poisson(), var_weights=w[keep] / w[keep].mean())
+    return float(fit.fit(start_params=np.asarray(start)).params[j])
+
+
 @dataclass(frozen=True, kw_only=True)
 class PoissonPML:
     """Poisson pseudo-maximum likelihood of a non-negative amount per unit of ``exposure`` (zeros kept).
@@ -485,11 +536,17 @@ class PoissonPML:
     where: str | None = None
     weighted: bool = True
     min_n: int = MIN_N
+    variance: str = "linearised"
+    n_replicates: int = REPLICATES
+
+    def __post_init__(self) -> None:
+        check_variance(self.variance, self.n_replicates)
 
     @property
     def label(self) -> str:
         weights = "survey weights" if self.weighted else "unweighted"
-        return f"Poisson pseudo-ML of the ratio to revenue (zeros kept), {weights}, SE clustered by firm"
+        return (f"Poisson pseudo-ML of the ratio to revenue (zeros kept), {weights}, "
+                f"{variance_label(self.variance, self.n_replicates)}")
 
     @property
     def requirements(self) -> Requirements:
@@ -510,12 +567,16 @@ class PoissonPML:
         model = smf.glm(formula, d, family=sm.families.Poisson(), var_weights=w / w.mean())
         fit = model.fit()
         j = list(fit.params.index).index(self.term)
-        se = _cluster_sandwich_se(model.exog, model.endog, fit.mu, w, pd.factorize(d["firm_id"])[0], j)
         est = float(fit.params[self.term])
-        crit = stats.norm.ppf(1 - ALPHA / 2)
-        z = (est - null_value) / se
-        return Estimate(est, est - crit * se, est + crit * se, float(2 * stats.norm.sf(abs(z))), int(len(d)), se,
-                        float("nan"))
+        replicates = replicates_for(data, self)
+        if replicates is None:
+            se = _cluster_sandwich_se(model.exog, model.endog, fit.mu, w, pd.factorize(d["firm_id"])[0], j)
+        else:
+            reps = replicates.loc[d.index]
+            estimates = np.array([_poisson_coefficient(model.exog, model.endog, reps[c].to_numpy(), j, fit.params)
+                                  if reps[c].notna().all() else np.nan for c in reps.columns])
+            se = replicate_se_of(est, estimates, method=self.variance, n_replicates=self.n_replicates)
+        return _wald(est, se, null_value, int(len(d)), float("nan"))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +18,17 @@ __all__ = ["StudyData", "load_study"]
 
 @dataclass(frozen=True)
 class StudyData:
-    """The analysis-ready tables: survey rows with weights and firm attributes, firms, pipeline."""
+    """The analysis-ready tables: survey rows with weights and firm attributes, firms, pipeline.
+
+    ``weigh(sample, base_weights) -> weights``, when given, redoes the survey weighting on a resample
+    (re-raking each replicate of a replicate-weight SE, :mod:`channelstudy.hypotheses.variance`);
+    without it a replicate rescales the survey weights by its resampling factor.
+    """
 
     survey: pd.DataFrame
     firms: pd.DataFrame
     pipeline: pd.DataFrame
+    weigh: Callable[[pd.DataFrame, pd.Series], pd.Series] | None = None
 
 
 def load_study(processed: str | Path) -> StudyData:

@@ -18,6 +18,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 from channelstudy.catalog.paths import figures_dir
+from channelstudy.hypotheses.estimators import format_p
 
 PALETTE = "colorblind"
 #: widths in inches of a one-column and a two-column figure (A4 / letter journals)
@@ -118,11 +119,6 @@ def save_figure(fig: plt.Figure, name: str, *, folder: Path | None = None,
     return paths
 
 
-def format_p(p: float) -> str:
-    """A p-value for print: two significant digits, ``< 1e-300`` where the float underflowed to 0."""
-    return "< 1e-300" if p < 1e-300 else f"{p:.2g}"
-
-
 def plot_effects(table, ids, *, ax=None, null_line: float | None = 0.0, title: str | None = None):
     """Forest plot: each hypothesis's effect estimate with its 95 % CI, from ``hypotheses.csv`` rows.
 
@@ -146,7 +142,7 @@ def plot_effects(table, ids, *, ax=None, null_line: float | None = 0.0, title: s
     if null_line is not None:
         ax.axvline(null_line, color="grey", lw=1, ls="--")
     for yy, (_, r) in zip(y, rows.iterrows(), strict=True):
-        ax.annotate(f"p(Holm) {format_p(r['p_holm'])}", (r["ci_high"], yy), xytext=(6, 0), textcoords="offset points",
+        ax.annotate(f"p(Holm) {format_p(r['p_holm'], 2)}", (r["ci_high"], yy), xytext=(6, 0), textcoords="offset points",
                     va="center", fontsize=8)
     ax.set(xlabel="effect (95% CI)", title=title or "")
     return ax

@@ -20,6 +20,7 @@ import pandas as pd
 
 from channelstudy.catalog import TABLES
 from channelstudy.catalog.paths import figures_dir, processed_dir, tables_dir, truth_dir
+from channelstudy.hypotheses.estimators import format_p
 
 __all__ = ["figure_catalogue", "software_versions", "write_index"]
 
@@ -84,7 +85,7 @@ def _hypotheses(tables: Path) -> str:
     for c in ("estimate", "ci_low", "ci_high"):
         shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
     for c in ("p_value", "p_holm", "p_bh"):
-        shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else ("< 1e-300" if v == 0 else f"{v:.3g}"))
+        shown[c] = shown[c].map(lambda v: "" if pd.isna(v) else format_p(v))
     shown["n"] = shown["n"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}")
     return _table(shown.fillna(""), left=("id", "claim", "status"))
 

@@ -1,7 +1,7 @@
 """Helpers the notebooks share: rounded catalogue rows, one-line estimates, effect strips.
 
 >>> fmt_p(0.0), fmt_p(0.012345)
-('< 1e-300', '0.0123')
+('< 1e-16', '0.0123')
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.catalog.paths import truth_dir
+from channelstudy.hypotheses.estimators import format_p
 from channelstudy.report.figures import plot_effects, save_figure
 from channelstudy.report.readings import ran
 
@@ -56,9 +57,8 @@ def load_truth() -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def fmt_p(p: float) -> str:
-    """p-value in 3 significant digits; exact zeros are floating-point underflow."""
-    return f"{p:.3g}" if p > 0 else "< 1e-300"
+fmt_p = format_p
+"""p-values are printed by the one formatter, :func:`channelstudy.hypotheses.estimators.format_p`."""
 
 
 def estimate_line(label: str, est) -> str:
@@ -175,9 +175,7 @@ class CatalogueReport:
         show_null = lo - 3 * span <= null <= hi + 3 * span
         fig, ax = plt.subplots(figsize=(7.5, 1.9))
         plot_effects(self.catalogue.reset_index(), [hid], ax=ax, null_line=null if show_null else None)
-        for text in ax.texts:  # plot_effects prints p(Holm) with .2g: an underflowed 0 reads as "< 1e-300"
-            if text.get_text() == "p(Holm) 0":
-                text.set_text("p(Holm) < 1e-300")
+        for text in ax.texts:
             text.xy, text.xyann = (hi, 0), (10, 0)  # right of the CI and of the planted marker
         if hid in self.planted:
             ax.scatter([true_value], [0], marker="D", s=60, facecolors="none", edgecolors="C3", linewidths=1.8,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -159,3 +161,38 @@ def test_planted_effects_are_recovered_and_not_overwhelming(analyzed_world) -> N
     confirmatory = by_id[by_id["family"] == "confirmatory"]
     assert (confirmatory["z"].abs() < 10).all(), "modest planted effects: no p-value near 1e-30"
     assert not by_id.loc["H0", "p_value"] < 0.05 or by_id.loc["H0", "equivalent"]
+
+
+def test_variance_option_of_the_weighted_estimators() -> None:
+    from channelstudy.hypotheses.catalogue import CATALOGUE
+    from channelstudy.hypotheses.estimators import WeightedOLS
+    from channelstudy.hypotheses.validation import truth_study
+    from channelstudy.simulate import WorldConfig
+    from channelstudy.simulate.world import build_world
+
+    data = truth_study(build_world(WorldConfig(n_firms=1_000), 5))
+    h5 = next(h for h in CATALOGUE if h.id == "H5").test
+    linear = h5.estimate(data)
+    boot = replace(h5, variance="bootstrap").estimate(data)
+    jack = replace(h5, variance="jackknife", n_replicates=20).estimate(data)
+    assert boot.estimate == linear.estimate == jack.estimate
+    assert 0.7 < boot.se / linear.se < 1.4 and 0.6 < jack.se / linear.se < 1.6
+    assert boot.ci_low < boot.estimate < boot.ci_high
+    assert "20 jackknife replicate weights" in replace(h5, variance="jackknife", n_replicates=20).label
+    h4 = next(h for h in CATALOGUE if h.id == "H4").test
+    assert 0.6 < replace(h4, variance="bootstrap").estimate(data).se / h4.estimate(data).se < 1.6
+    with pytest.raises(ValueError, match="variance"):
+        WeightedOLS(formula="y ~ x", term="x", variance="delta")
+    with pytest.raises(ValueError, match="n_replicates"):
+        WeightedOLS(formula="y ~ x", term="x", variance="bootstrap", n_replicates=1)
+
+
+def test_bounded_share_check_flags_a_linear_model_outside_the_bounds() -> None:
+    from channelstudy.hypotheses.bounded import bounded_share_check
+
+    rng = np.random.default_rng(1)
+    x = rng.random(600)
+    y = 1 / (1 + np.exp(-(-4 + 8 * x + rng.normal(0, 0.3, 600))))  # an S-curve a line overshoots
+    d = pd.DataFrame({"firm_id": np.arange(600), "weight": 1.0, "x": x, "y": y})
+    check = bounded_share_check(d, "y ~ x", "x")
+    assert check["in_range"] < 1.0

@@ -38,8 +38,9 @@ def test_full_pipeline_validation_runs_on_a_small_world() -> None:
 
 
 def _runs(covered: list[bool], p_h0: list[float]) -> pd.DataFrame:
+    """H0 rows with ``p_h0`` and H2 rows whose CI covers the planted 0 where ``covered``."""
     n = len(covered)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "id": ["H0"] * len(p_h0) + ["H2"] * n,
         "family": ["control"] * len(p_h0) + ["confirmatory"] * n,
         "estimate": 0.0, "planted": 0.0, "ci_low": -1.0, "ci_high": 1.0, "null_value": 0.0,
@@ -47,6 +48,8 @@ def _runs(covered: list[bool], p_h0: list[float]) -> pd.DataFrame:
         "supported": [pd.NA] * len(p_h0) + [True] * n,
         "p_value": p_h0 + [0.01] * n,
     })
+    frame.loc[~frame["covered"], "ci_low"] = 0.5
+    return frame
 
 
 def test_summarise_by_hand_and_the_pass_rules_can_fail() -> None:
@@ -89,3 +92,50 @@ def test_provenance_records_commit_versions_and_seeds() -> None:
 def test_no_seeds_is_an_error() -> None:
     with pytest.raises(ValueError, match="at least one seed"):
         validate_methods([])
+
+
+def test_coverage_is_judged_against_the_model_value_and_the_finite_value_is_reported() -> None:
+    # each world's own population value scatters around the model value 0; the CIs cover 0 in every world
+    runs = _runs([True] * 100, [0.5] * 100)
+    h2 = runs["id"] == "H2"
+    runs.loc[h2, "planted"] = np.tile([-2.0, 2.0], 50)
+    runs.loc[h2, "covered"] = False
+    out = summarise(runs).set_index("id")
+    assert out.loc["H2", "planted_mean"] == 0.0 and out.loc["H2", "coverage"] == 1.0
+    assert out.loc["H2", "coverage_finite"] == 0.0
+
+
+def test_replicate_columns_summarise_the_replicate_se() -> None:
+    runs = _runs([True] * 100, [0.5] * 100).assign(se_replicate=np.nan)
+    h2 = runs["id"] == "H2"
+    runs.loc[h2, "estimate"] = np.resize([0.1, 1.5, 3.0], 100)
+    runs.loc[h2.to_numpy().nonzero()[0][:40], "se_replicate"] = 1.0  # 40 worlds: 14, 13, 13 at 0.1, 1.5, 3 SE
+    out = summarise(runs).set_index("id")
+    assert out.loc["H2", "n_seeds_replicate"] == 40 and out.loc["H2", "mean_se_replicate"] == 1.0
+    assert out.loc["H2", "coverage_replicate"] == 27 / 40, "the 95 % interval is +/- 1.96 replicate SEs"
+    assert out.loc["H2", "coverage_linearised_same_seeds"] == 1.0 and out.loc["H0", "n_seeds_replicate"] == 0
+
+
+def test_the_validation_loop_sees_a_broken_estimator(monkeypatch) -> None:
+    """Intervals of 10 % instead of 95 % (a planted bug in the estimators) must show as lost coverage."""
+    from channelstudy.hypotheses import estimators
+
+    seeds = [201, 202, 203, 204]
+    ols = ["H2", "H3", "H5", "H6", "H7", "H8"]
+    _, good = validate_methods(seeds, n_firms=1_000, workers=1, progress=False, mode="truth")
+    monkeypatch.setattr(estimators, "ALPHA", 0.9)
+    _, broken = validate_methods(seeds, n_firms=1_000, workers=1, progress=False, mode="truth")
+    good, broken = good.set_index("id").loc[ols], broken.set_index("id").loc[ols]
+    assert good["coverage"].mean() >= 0.8 and broken["coverage"].mean() <= 0.4
+    assert not broken["coverage_ok"].any()
+
+
+def test_replicate_se_in_the_loop_and_the_h6_check() -> None:
+    runs, summary = validate_methods([301, 302], n_firms=1_000, workers=1, progress=False, mode="truth",
+                                     variance="jackknife", replicate_seeds=1)
+    s = summary.set_index("id")
+    weighted = ["H0", "H2", "H3", "H4", "H5", "H6", "H7", "H8"]
+    assert (s.loc[weighted, "n_seeds_replicate"] == 1).all() and (s.loc[["H1", "H9"], "n_seeds_replicate"] == 0).all()
+    ratio = s.loc[weighted, "mean_se_replicate"] / runs[runs["seed"] == 301].set_index("id").loc[weighted, "se"]
+    assert ratio.between(0.5, 2.0).all(), ratio
+    assert 0.9 <= s.loc["H6", "check_in_range_min"] <= 1 and np.isfinite(s.loc["H6", "check_ame_mean"])
