@@ -147,3 +147,19 @@ def test_declared_votes_most_first_then_alphabetical():
     declared = pd.DataFrame({"firm_id": ["A"] * 4 + ["B"], "partner_type_declared": ["msp", "isv", "isv", "var", NA]})
     votes = declared_votes(declared)
     assert votes.to_dict() == {"A": "isv:2;msp:1;var:1"}
+
+
+def test_without_comune_or_province_a_stated_region_places_the_firm(inputs):
+    linked, directory, survey, roster = inputs
+    linked = linked.copy()
+    stated = ["region_declared", "macro_area_declared", "nuts2_declared"]
+    puglia = ("Puglia", "Sud", "ITF4")
+    # F4 has no geography but a source states its region; F3's record states the same region, but F3's
+    # comune code decides F3's place (the stated region is only a fallback), and the two records
+    # stating Puglia must not make the region's lookup ambiguous
+    for firm in ("F4", "F3"):
+        linked.loc[linked["firm_id"].eq(firm), stated] = puglia
+    firms = resolve_firms(linked, directory, survey, roster).set_index("firm_id")
+    assert tuple(firms.loc["F4", ["region", "macro_area", "nuts2"]]) == puglia
+    assert firms.loc["F4", ["istat_code", "comune", "province"]].isna().all()
+    assert tuple(firms.loc["F3", ["province", "region", "macro_area", "nuts2"]]) == NAPOLI[2:]
