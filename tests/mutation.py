@@ -39,7 +39,8 @@ MODULES: dict[str, list[str]] = {
     "channelstudy/build/firms.py": ["tests/build/test_firms_rules.py"],
     "channelstudy/build/rejects.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
     "channelstudy/build/report.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
-    "channelstudy/hypotheses/catalogue.py": ["tests/hypotheses/test_catalogue_rules.py"],
+    "channelstudy/hypotheses/catalogue.py": ["tests/hypotheses/test_catalogue_rules.py",
+                                            "tests/hypotheses/test_catalogue_mutants.py"],
     "channelstudy/analysis/raking.py": ["tests/analysis/test_raking_rules.py", "tests/analysis/test_raking_cells.py",
                                        "tests/analysis/test_weights.py", "-k", "not default_world and not property"],
 }
