@@ -29,8 +29,8 @@ __all__ = ["PARAMETERS", "render", "render_notebook", "to_html"]
 #: the papermill parameters every notebook declares, and the folder each points to
 PARAMETERS = ("RAW", "PROCESSED", "TABLES", "FIGURES", "TRUTH", "REALDATA")
 #: committed tables that do not depend on the data (method validation and power over simulated worlds)
-SHARED_TABLES = (*(TABLES[n].filename for n in ("method_validation", "method_validation_runs", "power",
-                                                 "power_mde")), TABLES["power"].filename + ".provenance.json")
+SHARED_TABLES = tuple(f"{t.filename}{suffix}" for t in TABLES.values() if t.stage in ("validate", "power")
+                      for suffix in ("", ".provenance.json"))
 
 
 def to_html(notebook: Path, folder: Path) -> Path:
