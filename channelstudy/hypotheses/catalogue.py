@@ -17,8 +17,8 @@ Every hypothesis gets a row and a ``status``: ``ran``, or ``not run: <why>`` whe
 what its estimator requires (:attr:`Hypothesis.requirements`, checked by one rule,
 :func:`~channelstudy.hypotheses.estimators.unmet`): a source, a variable, a group to compare or
 enough observations.  A row that did not run has empty estimates and is left out of the
-multiplicity family.  Without survey weights (no directory frame) the survey regressions run
-unweighted and say so (``weighted`` False).
+multiplicity family.  Without survey weights (neither population margins nor a directory frame to
+calibrate to) the survey regressions run unweighted and say so (``weighted`` False).
 
 >>> [h.id for h in CATALOGUE][:3]
 ['H0', 'H1', 'H2']
@@ -118,7 +118,7 @@ class Hypothesis:
     null_value: float = 0.0
     family: str = "confirmatory"
     estimand: str = ""
-    population: str = "partners responding to the survey, all waves, weighted to the directory frame"
+    population: str = "partners responding to the survey, all waves, weighted to the population (analysis stage)"
     decision_rule: str = CONFIRMATORY_RULE
     design: str = ASSOCIATION
     equivalence_margin: float | None = None
@@ -264,7 +264,7 @@ def status(hypothesis: Hypothesis, data: StudyData) -> str:
 
 
 def has_weights(data: StudyData) -> bool:
-    """Whether the survey rows carry calibrated weights (the analysis stage found a directory frame)."""
+    """Whether the survey rows carry survey weights (the analysis stage found margins or a frame to calibrate to)."""
     return "weight" in data.survey.columns and bool(data.survey["weight"].notna().any())
 
 
