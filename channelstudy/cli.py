@@ -155,7 +155,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     config = AnalyzeConfig(weighting=args.weighting, trim_ratio=args.trim_ratio)
     study = run_analyze(args.processed, args.tables, config=config, margins=args.margins,
-                        sensitivity=not args.no_sensitivity)
+                        sensitivity=not args.no_sensitivity, variance=args.variance)
     result, table = study.analysis, study.catalogue
     clustering = result.report.get("clustering", {})
     log.info("segments: %d firms classified; %s business-model clusters; weights for %d responses",
@@ -194,6 +194,9 @@ def add_analyze(sub: argparse._SubParsersAction) -> None:
                    help="cap on weights as a multiple of the mean weight (default 5)")
     p.add_argument("--no-sensitivity", action="store_true",
                    help="skip the catalogue reruns under every weighting scheme and cap (sensitivity.csv)")
+    p.add_argument("--variance", default=None, choices=("linearised", "bootstrap", "jackknife"),
+                   help="SE of the weighted estimators: linearised (default, weights taken as fixed) or from "
+                        "replicate weights over firms, the calibration redone on every replicate (slower)")
     p.set_defaults(func=cmd_analyze)
 
 

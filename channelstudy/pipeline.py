@@ -32,10 +32,12 @@ import numpy as np
 import pandas as pd
 
 from channelstudy.analysis import AnalyzeConfig, AnalyzeResult, analyze
+from channelstudy.analysis.margins import resolve_margins
+from channelstudy.analysis.stage_weights import calibration_reweigher
 from channelstudy.build import BuildConfig, BuildResult, build
 from channelstudy.catalog import TABLES, read_table, write_table
 from channelstudy.errors import UserError
-from channelstudy.hypotheses import CATALOGUE, load_study, run_catalogue, write_catalogue
+from channelstudy.hypotheses import CATALOGUE, StudyData, load_study, run_catalogue, write_catalogue
 from channelstudy.hypotheses.bounded import bounded_checks
 from channelstudy.hypotheses.catalogue import write_preregistration
 from channelstudy.hypotheses.validation import clopper_pearson, summarise, truth_study
@@ -84,17 +86,19 @@ def run_build(raw: str | Path, processed: str | Path, *, config: BuildConfig | N
 
 def run_analyze(processed: str | Path, tables: str | Path | None = None, *,
                 config: AnalyzeConfig | None = None, margins: str | Path | None = None,
-                sensitivity: bool = True) -> StudyResult:
+                sensitivity: bool = True, variance: str | None = None) -> StudyResult:
     """The analysis stage, then the hypothesis catalogue (written to ``tables`` when given).
 
     ``margins`` (the raw folder, or a margins file) says where the population margins of the
     calibrated weights come from (:func:`channelstudy.analysis.margins.resolve_margins`).  With
     ``tables`` and ``sensitivity``, the catalogue is rerun under every weight variant of the stage
-    (:func:`sensitivity_table`) into ``sensitivity.csv``.
+    (:func:`sensitivity_table`) into ``sensitivity.csv``.  ``variance`` (``bootstrap`` or
+    ``jackknife``) gives the weighted estimators replicate-weight SEs, the stage's calibration redone
+    on every replicate when the stage calibrated (:func:`with_recalibration`).
     """
     analysis = analyze(processed, config=config, tables_dir=tables, margins=margins)
-    data = load_study(processed)
-    catalogue = run_catalogue(data)
+    data = with_recalibration(load_study(processed), processed, analysis, margins, config or AnalyzeConfig())
+    catalogue = run_catalogue(data, variance=variance)
     if tables is not None:
         target = TABLES["hypotheses"].path(tables)
         write_catalogue(catalogue, target)
@@ -105,6 +109,16 @@ def run_analyze(processed: str | Path, tables: str | Path | None = None, *,
             write_table("sensitivity", sensitivity_table(data, read_table("weight_variants", processed), catalogue),
                         tables)
     return StudyResult(analysis, catalogue)
+
+
+def with_recalibration(data: StudyData, processed: str | Path, analysis: AnalyzeResult,
+                       margins: str | Path | None, config: AnalyzeConfig) -> StudyData:
+    """The study data with ``weigh`` set when the stage calibrated to margins (else unchanged)."""
+    if analysis.report.get("weighting", {}).get("used") != "calibrated":
+        return data
+    table, _ = resolve_margins(margins)
+    weigh = calibration_reweigher(read_table("firms", processed), read_table("segments", processed), table, config)
+    return replace(data, weigh=weigh)
 
 
 SENSITIVITY_COLUMNS = ("id", "family", "variant", "scheme", "cap", "weighted", "estimate", "ci_low", "ci_high",

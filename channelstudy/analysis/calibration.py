@@ -154,7 +154,7 @@ def _solve(x: np.ndarray, d: np.ndarray, targets: np.ndarray, *, tol: float, max
 
 def calibrate(sample: pd.DataFrame, margins: dict[str, pd.Series], *, base_weights: pd.Series | None = None,
               trim_ratio: float | None = 5.0, bounds: tuple[float, float] | None = None, tol: float = 1e-8,
-              max_iter: int = 100) -> RakingResult:
+              max_iter: int = 100, cap_per_base: bool = False) -> RakingResult:
     """Raking calibration of ``sample`` to categorical counts and quantitative totals.
 
     Parameters
@@ -175,6 +175,10 @@ def calibrate(sample: pd.DataFrame, margins: dict[str, pd.Series], *, base_weigh
         Largest relative deviation of a calibrated total from its target.
     max_iter : int
         Newton steps per calibration, and trimming rounds.
+    cap_per_base : bool
+        Cap each weight at ``trim_ratio`` times its base weight (normalised to the total) instead of
+        the mean weight: a replicate's resampling factors as base weights, a firm drawn ``k`` times
+        is then capped as ``k`` copies of the firm would be.  The same as the default for equal bases.
 
     Returns
     -------
@@ -194,7 +198,7 @@ def calibrate(sample: pd.DataFrame, margins: dict[str, pd.Series], *, base_weigh
     w, iterations, converged = _solve(x, d, targets, tol=tol, max_iter=max_iter, bounds=bounds)
     trimmed, cap_met = 0, True
     if trim_ratio is not None:
-        cap = trim_ratio * total / len(w)
+        cap = trim_ratio * (d if cap_per_base else np.full(len(w), total / len(w)))
         fixed = np.zeros(len(w), dtype=bool)
         plain = w
         for _ in range(max_iter):
@@ -202,7 +206,7 @@ def calibrate(sample: pd.DataFrame, margins: dict[str, pd.Series], *, base_weigh
             if not over.any():
                 break
             fixed |= over
-            rest = targets - x[fixed].T @ np.full(int(fixed.sum()), cap)
+            rest = targets - x[fixed].T @ cap[fixed]
             keep = np.abs(x[~fixed]).sum(axis=0) > 0
             if np.any(rest[keep] <= 0) or np.any(np.abs(rest[~keep]) > tol * np.abs(targets[~keep])):
                 fixed[:] = False
@@ -219,7 +223,7 @@ def calibrate(sample: pd.DataFrame, margins: dict[str, pd.Series], *, base_weigh
             w = trim_weights(plain, trim_ratio)
             fixed = w >= cap * (1 - tol)
         trimmed = int(fixed.sum())
-        cap_met = bool(w.max() <= cap * (1 + 1e-9))
+        cap_met = bool(np.all(w <= cap * (1 + 1e-9)))
     weights = np.full(len(sample), np.nan)
     weights[usable] = w
     achieved = x.T @ w

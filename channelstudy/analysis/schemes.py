@@ -126,8 +126,8 @@ def _pool_thin(margins: dict[str, pd.Series], classes: pd.Series, min_cell: int)
 
 
 def margin_weights(responses: pd.DataFrame, margins: dict[str, pd.Series], *, trim_ratio: float | None,
-                   bounds: tuple[float, float] | None, min_cell: int = 5, wave_col: str = "wave"
-                   ) -> tuple[pd.Series, pd.DataFrame]:
+                   bounds: tuple[float, float] | None, min_cell: int = 5, wave_col: str = "wave",
+                   base_weights: pd.Series | None = None) -> tuple[pd.Series, pd.DataFrame]:
     """Calibrate every wave to the population margins by ATECO class; partner type stays a domain.
 
     Responses whose class is known but outside the margins' classes get no weight (they are outside
@@ -145,6 +145,11 @@ def margin_weights(responses: pd.DataFrame, margins: dict[str, pd.Series], *, tr
         From :func:`channelstudy.analysis.margins.margins_from_table`.
     trim_ratio, bounds
         As for :func:`channelstudy.analysis.calibration.calibrate`.
+    base_weights : Series, optional
+        Base weights on the responses' index (default 1): a replicate's resampling factors when the
+        calibration is redone on a replicate (:func:`channelstudy.analysis.replicates.replicate_weights`).
+        Placed responses are calibrated from them (the cap per base weight, as for copies of a firm);
+        unplaced ones get the wave's mean weight times theirs.
 
     Returns
     -------
@@ -171,17 +176,25 @@ def margin_weights(responses: pd.DataFrame, margins: dict[str, pd.Series], *, tr
     weights = pd.Series(np.nan, index=responses.index, name="weight")
     rows = {}
     total = float(first.sum())
+    base = None if base_weights is None else base_weights.reindex(responses.index).to_numpy(float)
     for wave in pd.unique(responses[wave_col].dropna()):
         in_wave = (responses[wave_col] == wave).to_numpy()
         n_placed, n_unplaced = int((in_wave & placed).sum()), int((in_wave & unplaced).sum())
-        share = n_placed / (n_placed + n_unplaced)
+        if base is None:
+            share, unplaced_weights = n_placed / (n_placed + n_unplaced), total / (n_placed + n_unplaced)
+            placed_base = None
+        else:
+            mass = base[in_wave & placed].sum() + base[in_wave & unplaced].sum()
+            share = base[in_wave & placed].sum() / mass
+            unplaced_weights = total * base[in_wave & unplaced] / mass
+            placed_base = pd.Series(base[in_wave & placed], index=responses.index[in_wave & placed])
         rows_placed = responses[in_wave & placed].assign(ateco_class=classes[in_wave & placed])
         wave_margins, pooled_classes, thin = _pool_thin({k: m * share for k, m in margins.items()},
                                                         rows_placed["ateco_class"], min_cell)
         result = calibrate(rows_placed.assign(ateco_class=pooled_classes), wave_margins, trim_ratio=trim_ratio,
-                           bounds=bounds)
+                           bounds=bounds, base_weights=placed_base, cap_per_base=placed_base is not None)
         weights[rows_placed.index] = result.weights.to_numpy()
-        weights[responses.index[in_wave & unplaced]] = total / (n_placed + n_unplaced)
+        weights[responses.index[in_wave & unplaced]] = unplaced_weights
         rows[wave] = {**result.summary(), "n_unplaced": n_unplaced,
                       "n_outside": int((in_wave & known & ~inside).sum()), "pooled_classes": "; ".join(thin)}
     return weights, pd.DataFrame.from_dict(rows, orient="index").rename_axis(wave_col).sort_index()

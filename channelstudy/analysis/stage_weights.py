@@ -12,6 +12,7 @@ weight variants (scheme x trimming cap) of the sensitivity runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -158,6 +159,29 @@ def _calibrated(responses: pd.DataFrame, margins_table: pd.DataFrame | None, ori
         return None, None, (f"not run: no weights between {bounds[0]:g} and {bounds[1]:g} times the mean meet the "
                             f"margins in wave(s) {', '.join(map(str, missed))}")
     return weights, report.reset_index(), RAN
+
+
+def calibration_reweigher(firms: pd.DataFrame, segments: pd.DataFrame, margins_table: pd.DataFrame,
+                          config: AnalyzeConfig) -> Callable[[pd.DataFrame, pd.Series], pd.Series]:
+    """``weigh(sample, base)``: the stage's calibration redone on a replicate of the survey.
+
+    For replicate-weight SEs that account for calibration
+    (:func:`channelstudy.analysis.replicates.replicate_weights`, the ``weigh`` of
+    :class:`channelstudy.hypotheses.study.StudyData`): ``sample`` holds survey rows (``firm_id``,
+    ``wave``), ``base`` their resampling factors; the margins, bounds, pooling and cap are the stage's,
+    the cap applied per copy of a firm (a firm drawn ``k`` times may weigh ``k`` times the cap).  With
+    every factor 1 it gives the stage's calibrated weights.
+    """
+    attrs = firm_attributes(firms, segments)
+    margins = margins_from_table(margins_table, employees=config.employees_margin)
+
+    def weigh(sample: pd.DataFrame, base: pd.Series) -> pd.Series:
+        responses = sample[["firm_id", "wave"]].merge(attrs, on="firm_id", how="left").set_index(sample.index)
+        weights, _ = margin_weights(responses, margins, trim_ratio=config.trim_ratio, bounds=config.bounds,
+                                    min_cell=config.raking.min_cell, base_weights=base)
+        return weights
+
+    return weigh
 
 
 def _ipw(responses: pd.DataFrame, frame: pd.DataFrame, total: float | None, trim_ratio: float | None

@@ -258,3 +258,17 @@ def test_cap_binds_with_margins_met_when_it_can() -> None:
     capped = calibrate(sample, {"k": margins["k"]}, base_weights=pd.Series([8.0] + [1.0] * 11), trim_ratio=2.5)
     assert capped.trimmed >= 1 and capped.cap_met and capped.max_margin_error < 1e-6
     assert capped.weights.max() / capped.weights.mean() == pytest.approx(2.5)
+
+
+def test_cap_per_base_caps_each_weight_at_a_multiple_of_its_base():
+    # one class, margin 12, base weights 1, 1, 1, 3 (a firm drawn three times in a bootstrap replicate):
+    # normalised to the total the bases are 2, 2, 2, 6 and already meet the margin. A cap of 1.5 x the mean
+    # weight (4.5) cuts the 6; a cap of 1.5 x each base (3, 3, 3, 9) leaves every weight as it is
+    sample = pd.DataFrame({"kind": ["a"] * 4})
+    margins = {"kind": pd.Series([12.0], index=pd.Index(["a"], name="kind"))}
+    base = pd.Series([1.0, 1.0, 1.0, 3.0])
+    per_base = calibrate(sample, margins, base_weights=base, trim_ratio=1.5, cap_per_base=True)
+    assert per_base.weights.tolist() == pytest.approx([2.0, 2.0, 2.0, 6.0]) and per_base.trimmed == 0
+    assert per_base.cap_met
+    per_mean = calibrate(sample, margins, base_weights=base, trim_ratio=1.5)
+    assert per_mean.trimmed == 1 and per_mean.weights.max() == pytest.approx(4.5)
