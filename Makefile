@@ -123,7 +123,7 @@ clean: ## remove reports and processed data (keeps data/raw and .venv)
 	rm -rf $(PROCESSED)/*.parquet $(PROCESSED)/*.json $(PROCESSED)/*.csv $(PROCESSED)/CODEBOOK.md \
 		reports/html/*.html reports/figures/*.png reports/figures/*.svg reports/figures/*.pdf \
 		reports/figures/*.json reports/figures/FIGURES.md reports/notebooks/*.ipynb reports/index.html
-	find reports/tables \( -name '*.csv' -o -name '*.provenance.json' \) ! -name 'method_validation*' ! -name 'power*' ! -name 'mutation*' ! -name 'benchmarks*' -delete
+	find reports/tables \( -name '*.csv' -o -name '*.provenance.json' \) ! -name 'method_validation*' ! -name 'power*' ! -name 'mutation*' ! -name 'benchmarks*' ! -name 'clustering_offmodel*' -delete
 	rm -rf $(INTERIM)/real
 
 clean-data: clean ## also remove the simulated raw data and truth
