@@ -343,14 +343,18 @@ def render_survey_wave(rng: np.random.Generator, world: World, wave: int) -> Raw
                      extras={"vat_kind": ident["vat_kind"], "sheet": "Responses", "wave_rows": order})
 
 
-def render_rosters(rng: np.random.Generator, world: World) -> RawSource:
-    """Vendors' partner-programme rosters as one JSON document (``partners`` list)."""
-    m = world.config.mess
+def roster_members(rng: np.random.Generator, world: World) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The relations a vendor's roster lists (sorted by vendor, tier, firm), their firms and messy identities."""
     rel = world.relations[rng.random(len(world.relations)) < world.config.roster_coverage].reset_index(drop=True)
     rel = rel.sort_values(["vendor", "tier", "firm_key"], ignore_index=True)
     rows = pd.Index(world.firms["firm_key"]).get_indexer(rel["firm_key"])
-    ident = _identity(rng, world, rows, vat_missing=m.vat_missing_roster, keep_legal_spelling=0.6)
-    f = world.firms.iloc[rows]
+    ident = _identity(rng, world, rows, vat_missing=world.config.mess.vat_missing_roster, keep_legal_spelling=0.6)
+    return rel, world.firms.iloc[rows], ident
+
+
+def render_rosters(rng: np.random.Generator, world: World) -> RawSource:
+    """Vendors' partner-programme rosters as one JSON document (``partners`` list)."""
+    rel, f, ident = roster_members(rng, world)
     roles = _labels(rng, f["partner_type"].to_numpy(), "en")
     partners = [
         {

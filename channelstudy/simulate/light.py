@@ -30,11 +30,11 @@ import pandas as pd
 from channelstudy.simulate.config import WorldConfig
 from channelstudy.simulate.export import (
     RawSource,
-    _identity,
     _labels,
     records_truth,
     render_analyst_a,
     render_analyst_b,
+    roster_members,
     write_manifest,
     write_source,
 )
@@ -63,12 +63,7 @@ def light_world(cfg: WorldConfig, seed: int) -> World:
 
 def render_rosters_csv(rng: np.random.Generator, world: World) -> RawSource:
     """The vendors' rosters flattened into one CSV (one row per partner and programme)."""
-    m = world.config.mess
-    rel = world.relations[rng.random(len(world.relations)) < world.config.roster_coverage].reset_index(drop=True)
-    rel = rel.sort_values(["vendor", "tier", "firm_key"], ignore_index=True)
-    rows = pd.Index(world.firms["firm_key"]).get_indexer(rel["firm_key"])
-    ident = _identity(rng, world, rows, vat_missing=m.vat_missing_roster, keep_legal_spelling=0.6)
-    f = world.firms.iloc[rows]
+    rel, f, ident = roster_members(rng, world)
     vendor = rel["vendor"].astype(str)
     table = pd.DataFrame({
         "partner_id": (vendor.str[:3].str.upper() + "-" + pd.Series(np.arange(1, len(rel) + 1)).astype(str)
