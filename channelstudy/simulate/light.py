@@ -38,7 +38,7 @@ from channelstudy.simulate.export import (
     write_manifest,
     write_source,
 )
-from channelstudy.simulate.world import World, build_firms, build_relations, build_vendors
+from channelstudy.simulate.world import World, first_draws
 
 __all__ = ["simulate_light"]
 
@@ -50,11 +50,7 @@ ROSTER_COLUMNS = {"record_id": "partner_id", "vendor": "vendor", "name": "partne
 
 def light_world(cfg: WorldConfig, seed: int) -> World:
     """Firms and vendor relations only (the first draws of :func:`channelstudy.simulate.world.build_world`)."""
-    cfg = cfg.scaled()
-    rng = np.random.default_rng(seed)
-    vendors = build_vendors(cfg)
-    firms = build_firms(rng, cfg, vendors)
-    relations, firm_attrs = build_relations(rng, firms, vendors, cfg)
+    cfg, _, vendors, firms, relations, firm_attrs = first_draws(cfg, seed)
     firms = firms.assign(is_joint_venture=False).merge(firm_attrs, on="firm_key", how="left")
     empty = pd.DataFrame()
     return World(firms=firms, relations=relations, responses=empty, deals=empty, customers=empty, vendors=vendors,

@@ -433,13 +433,23 @@ def _joint_venture_firm(rng: np.random.Generator, firms: pd.DataFrame, parents: 
     return row
 
 
-def build_world(cfg: WorldConfig, seed: int) -> World:
-    """Draw the whole true world from ``seed``."""
+def first_draws(cfg: WorldConfig, seed: int
+                ) -> tuple[WorldConfig, np.random.Generator, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The world's first draws from ``seed``: (scaled config, generator, vendors, firms, relations, firm attributes).
+
+    Shared by :func:`build_world` and the light simulator, so both draw the same firms and relations.
+    """
     cfg = cfg.scaled()
     rng = np.random.default_rng(seed)
     vendors = build_vendors(cfg)
     firms = build_firms(rng, cfg, vendors)
     relations, firm_attrs = build_relations(rng, firms, vendors, cfg)
+    return cfg, rng, vendors, firms, relations, firm_attrs
+
+
+def build_world(cfg: WorldConfig, seed: int) -> World:
+    """Draw the whole true world from ``seed``."""
+    cfg, rng, vendors, firms, relations, firm_attrs = first_draws(cfg, seed)
     population = population_panel(rng, firms, firm_attrs, cfg)
     responses = select_respondents(rng, population, cfg)
     deals, customers, jv_firm = build_pipeline(rng, firms, cfg)
