@@ -239,12 +239,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from channelstudy.catalog import TABLES, write_table
     from channelstudy.pipeline import (
         h0_false_positive_loop,
+        run_started,
         validate_methods,
         validation_config,
         write_sidecar,
     )
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    config = validation_config(args.firms) | {"mode": args.mode, "variance": args.variance,
+                                              "replicate_seeds": seeds[:args.replicate_seeds]}
+    started = run_started(seeds=seeds, config=config)
     runs, summary = validate_methods(seeds, n_firms=args.firms, workers=args.workers, progress=not args.quiet,
                                      mode=args.mode, variance=args.variance, replicate_seeds=args.replicate_seeds)
     # the full pipeline's tables sit beside the truth mode's, under their own names
@@ -252,18 +256,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "method_validation_pipeline", "method_validation_pipeline_runs")
     write_table(names[0], summary, args.tables)
     write_table(names[1], runs, args.tables)
-    config = validation_config(args.firms) | {"mode": args.mode, "variance": args.variance,
-                                              "replicate_seeds": seeds[:args.replicate_seeds]}
     for name in names:
-        write_sidecar(TABLES[name].path(args.tables), seeds=seeds, config=config)
+        write_sidecar(TABLES[name].path(args.tables), started=started)
     log.info("method validation over %d seeds (%s) -> %s", len(seeds), args.mode, args.tables)
     if args.h0_worlds:
         h0_seeds = list(range(100_000, 100_000 + args.h0_worlds))
+        h0_started = run_started(seeds=h0_seeds, config=validation_config(args.h0_firms) | {"mode": "truth"})
         h0_runs, h0_summary = h0_false_positive_loop(h0_seeds, n_firms=args.h0_firms, workers=args.workers,
                                                      progress=not args.quiet)
         target = TABLES["method_validation_h0"].path(args.tables)
         h0_summary.to_csv(target, index=False)
-        write_sidecar(target, seeds=h0_seeds, config=validation_config(args.h0_firms) | {"mode": "truth"})
+        write_sidecar(target, started=h0_started)
         log.info("H0 loop over %d worlds: false-positive rate %.3f", len(h0_seeds),
                  h0_summary["false_positive_rate"].item())
     failed = summary[summary["coverage_ok"].eq(False) | summary["fpr_ok"].eq(False)]
@@ -312,18 +315,19 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def cmd_power(args: argparse.Namespace) -> int:
     from channelstudy.catalog import TABLES
-    from channelstudy.pipeline import minimum_detectable_effect, power_study, write_sidecar
+    from channelstudy.pipeline import minimum_detectable_effect, power_study, run_started, write_sidecar
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    config = {"multipliers": list(args.multipliers), "responses_per_wave": list(args.responses), "n_firms": 15_000}
+    started = run_started(seeds=seeds, config=config)
     runs, power = power_study(seeds, multipliers=args.multipliers, responses=args.responses, workers=args.workers,
                               progress=not args.quiet)
     tables = Path(args.tables)
     tables.mkdir(parents=True, exist_ok=True)
-    config = {"multipliers": list(args.multipliers), "responses_per_wave": list(args.responses), "n_firms": 15_000}
     for name, table in (("power", power), ("power_runs", runs), ("power_mde", minimum_detectable_effect(power))):
         target = TABLES[name].path(tables)
         table.to_csv(target, index=False, float_format="%.6g")
-        write_sidecar(target, seeds=seeds, config=config)
+        write_sidecar(target, started=started)
     log.info("power over %d cells x %d seeds -> %s", len(args.multipliers) * len(args.responses), len(seeds), tables)
     return 0
 

@@ -46,7 +46,7 @@ from channelstudy.simulate.world import build_world
 
 __all__ = ["POWER_MULTIPLIERS", "POWER_RESPONSES", "STAGES", "StudyResult", "h0_false_positive_loop", "minimum_detectable_effect",
            "power_study", "power_table",
-           "provenance", "run_analyze", "run_build", "run_one_seed", "validate_methods", "write_sidecar"]
+           "provenance", "run_analyze", "run_build", "run_one_seed", "run_started", "validate_methods", "write_sidecar"]
 
 PACKAGES = ("channelstudy", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn")
 """Packages whose versions every provenance sidecar records."""
@@ -198,11 +198,32 @@ def provenance(*, seeds: Iterable[int] | None = None, config: dict | None = None
     }
 
 
-def write_sidecar(table_path: str | Path, **kwargs) -> Path:
-    """Write ``<table>.provenance.json`` beside a table (see :func:`provenance` for the arguments)."""
+def _utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_started(**kwargs) -> dict:
+    """The provenance of a run taken when it starts (:func:`provenance` plus ``started_utc``).
+
+    Pass it to :func:`write_sidecar` as ``started``: a long run records the commit and versions it
+    started with, not those of the checkout when its tables were written.
+    """
+    return provenance(**kwargs) | {"started_utc": _utc_now()}
+
+
+def write_sidecar(table_path: str | Path, *, started: dict | None = None, **kwargs) -> Path:
+    """Write ``<table>.provenance.json`` beside a table.
+
+    ``started`` is the record of :func:`run_started` (taken at the start of the run); without it the
+    provenance is taken now from ``kwargs`` (see :func:`provenance` for the arguments).  When the commit
+    at writing differs from the one the run started with, both are recorded (``commit_at_write``).
+    """
     table_path = Path(table_path)
-    record = provenance(**kwargs) | {"table": table_path.name, "sha256": _sha256(table_path),
-                                      "written_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    record = dict(started) if started is not None else provenance(**kwargs)
+    now_commit = _git_commit()
+    if now_commit != record["commit"]:
+        record["commit_at_write"] = now_commit
+    record |= {"table": table_path.name, "sha256": _sha256(table_path), "written_utc": _utc_now()}
     target = table_path.with_name(table_path.name + ".provenance.json")
     target.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     return target
@@ -224,7 +245,8 @@ def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
         simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth", config=config)
         run_build(root / "raw", root / "processed")
         analyze_config = replace(AnalyzeConfig(), **(VALIDATION_ANALYZE | {"n_bootstrap": n_bootstrap}))
-        study = run_analyze(root / "processed", config=analyze_config)
+        # calibrated to the world's own (simulated) population margins, as `make analyze` does
+        study = run_analyze(root / "processed", config=analyze_config, margins=root / "raw")
         truth = json.loads((root / "truth" / "effects.json").read_text(encoding="utf-8"))["effects"]
         data = load_study(root / "processed")
         table = _with_truth(study.catalogue, truth, _replicate_se(data, variance))

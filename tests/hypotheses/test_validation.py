@@ -11,7 +11,9 @@ from channelstudy.pipeline import (
     h0_false_positive_loop,
     minimum_detectable_effect,
     provenance,
+    run_started,
     validate_methods,
+    write_sidecar,
 )
 
 
@@ -87,6 +89,24 @@ def test_provenance_records_commit_versions_and_seeds() -> None:
     record = provenance(seeds=[1, 2], config={"n_firms": 1000})
     assert record["seeds"] == [1, 2] and record["versions"]["pandas"]
     assert record["commit"]
+
+
+def test_sidecar_keeps_the_provenance_of_the_run_start(tmp_path, monkeypatch) -> None:
+    import json
+
+    import channelstudy.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "_git_commit", lambda: "aaaa")
+    started = run_started(seeds=[3], config={"mode": "truth"})
+    monkeypatch.setattr(pipeline, "_git_commit", lambda: "bbbb")  # a commit lands while the run works
+    table = tmp_path / "t.csv"
+    table.write_text("a\n1\n", encoding="utf-8")
+    record = json.loads(write_sidecar(table, started=started).read_text(encoding="utf-8"))
+    assert record["commit"] == "aaaa" and record["commit_at_write"] == "bbbb"
+    assert record["seeds"] == [3] and record["config"] == {"mode": "truth"}
+    assert record["started_utc"] <= record["written_utc"]
+    plain = json.loads(write_sidecar(table, seeds=[4]).read_text(encoding="utf-8"))
+    assert plain["commit"] == "bbbb" and "commit_at_write" not in plain and plain["seeds"] == [4]
 
 
 def test_no_seeds_is_an_error() -> None:
