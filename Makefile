@@ -73,8 +73,12 @@ reports/html/%.html: notebooks/%.ipynb $(PROCESSED)/segments.parquet | $(STAMP)
 
 notebooks: $(HTML) ## execute every notebook: figures -> reports/figures, HTML -> reports/html
 
+# notebooks executed at a time by `make report` (each in its own kernel; they share only their inputs)
+JOBS ?= 2
+
 ifeq ($(RAW),data/raw)
-report: notebooks ## the main job end to end (RAW=folder: on your own raw folder, into reports/runs/NAME)
+report: $(PROCESSED)/segments.parquet | $(STAMP) ## the main job end to end (RAW=folder: on your own raw folder, into reports/runs/NAME)
+	@$(MAKE) --no-print-directory -j$(JOBS) notebooks
 	$(RENDER) --out reports --index-only
 	@echo "report: reports/index.html (figures in reports/figures/, notebooks in reports/html/)"
 else
@@ -87,7 +91,7 @@ report: $(STAMP) ## the main job end to end (RAW=folder: on your own raw folder,
 	@test -f "$(RAW)/sources.yml" || { echo "error: $(RAW)/sources.yml not found: describe your files in a sources.yml (README, 'Your own data')"; exit 2; }
 	$(CS) build --raw "$(RAW)" --out "$(OUT)/processed"
 	$(CS) analyze --processed "$(OUT)/processed" --tables "$(OUT)/tables" --margins "$(RAW)"
-	$(RENDER) --out "$(OUT)" --raw "$(RAW)" --processed "$(OUT)/processed" --tables "$(OUT)/tables" \
+	$(RENDER) --jobs $(JOBS) --out "$(OUT)" --raw "$(RAW)" --processed "$(OUT)/processed" --tables "$(OUT)/tables" \
 		--figures "$(OUT)/figures" $(if $(RAW_TRUTH),--truth "$(RAW_TRUTH)",--truth "$(OUT)/no-truth")
 	@echo "report: $(OUT)/index.html"
 endif

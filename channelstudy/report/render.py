@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import shutil
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from channelstudy.catalog import TABLES
@@ -71,8 +72,13 @@ def render_notebook(notebook: Path, *, out: Path, parameters: Mapping[str, str |
 
 def render(notebooks: Iterable[Path], *, out: Path, raw: Path | None = None, processed: Path | None = None,
            tables: Path | None = None, figures: Path | None = None, truth: Path | None = None,
-           realdata: Path | None = None, kernel: str = "channelstudy") -> Path:
-    """Render every notebook on the given folders (None: the project default) and write the index."""
+           realdata: Path | None = None, kernel: str = "channelstudy", jobs: int = 1) -> Path:
+    """Render every notebook on the given folders (None: the project default) and write the index.
+
+    ``jobs`` notebooks run at a time (each in its own kernel); they share no state but the inputs.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     out = Path(out).resolve()
     folders = {"RAW": raw, "PROCESSED": processed, "TABLES": tables, "FIGURES": figures, "TRUTH": truth,
                "REALDATA": realdata}
@@ -83,8 +89,15 @@ def render(notebooks: Iterable[Path], *, out: Path, raw: Path | None = None, pro
             source, target = tables_dir() / name, Path(tables) / name
             if not target.exists() and source.exists():
                 shutil.copyfile(source, target)
-    for notebook in notebooks:
-        render_notebook(Path(notebook), out=out, parameters=parameters, kernel=kernel)
+    notebooks = [Path(nb) for nb in notebooks]
+    if jobs == 1 or len(notebooks) < 2:
+        for notebook in notebooks:
+            render_notebook(notebook, out=out, parameters=parameters, kernel=kernel)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for done in [pool.submit(render_notebook, nb, out=out, parameters=parameters, kernel=kernel)
+                         for nb in notebooks]:
+                done.result()
     return write_index(out, raw=raw, processed=processed, tables=tables, figures=figures, truth=truth)
 
 
@@ -96,13 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name}", type=Path, default=None)
     parser.add_argument("--kernel", default="channelstudy")
     parser.add_argument("--index-only", action="store_true", help="only (re)write index.html")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at a time (default: 1)")
     args = parser.parse_args(argv)
     folders = {k: getattr(args, k) for k in ("raw", "processed", "tables", "figures", "truth")}
     if args.index_only:
         print(write_index(args.out, **folders))
         return 0
     notebooks = args.notebooks or sorted((project_root() / "notebooks").glob("*.ipynb"))
-    print(render(notebooks, out=args.out, realdata=args.realdata, kernel=args.kernel, **folders))
+    print(render(notebooks, out=args.out, realdata=args.realdata, kernel=args.kernel, jobs=args.jobs, **folders))
     return 0
 
 

@@ -55,3 +55,10 @@ def test_report_on_a_second_world(tmp_path: Path) -> None:
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "seed 7" in index and (out / "html" / "07-solutions-and-alliances.html").is_file()
     assert len(list((out / "figures").glob("*.pdf"))) == len(list((out / "figures").glob("*.png"))) > 0
+
+
+def test_render_needs_at_least_one_job(tmp_path: Path) -> None:
+    from channelstudy.report.render import render
+
+    with pytest.raises(ValueError, match="jobs must be at least 1, got 0"):
+        render([], out=tmp_path, jobs=0)
