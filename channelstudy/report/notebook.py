@@ -20,8 +20,8 @@ from channelstudy.hypotheses.estimators import format_p
 from channelstudy.report.figures import plot_effects, save_figure
 from channelstudy.report.readings import ran
 
-__all__ = ["CatalogueReport", "estimate_line", "estimate_or_note", "fmt_p", "load_truth", "persons", "robustness",
-           "use_folders"]
+__all__ = ["CatalogueReport", "clr_projection", "cluster_selection", "estimate_line", "estimate_or_note", "fmt_p",
+           "load_truth", "persons", "robustness", "use_folders"]
 
 
 def persons(value) -> str:
@@ -31,6 +31,51 @@ def persons(value) -> str:
     ('1,769 persons', 'persons employed unknown', 'persons employed unknown')
     """
     return "persons employed unknown" if pd.isna(value) else f"{float(value):,.0f} persons"
+
+def cluster_selection(clustering: dict) -> pd.DataFrame:
+    """The analysis stage's choice of the number of components, from its report (no refit).
+
+    Parameters
+    ----------
+    clustering : dict
+        The ``clustering`` section of ``analysis_report.json``: ``bic``, ``icl`` and ``silhouette`` keyed by
+        k (as text), and the chosen ``n_components``.
+
+    Returns
+    -------
+    DataFrame indexed by k (ascending) with columns bic, icl, silhouette, selected.
+
+    >>> cluster_selection({"bic": {"10": 5.0, "2": 7.0}, "icl": {"10": 6.0, "2": 7.5},
+    ...                    "silhouette": {"10": 0.1, "2": float("nan")}, "n_components": 10}).to_dict("index")
+    {2: {'bic': 7.0, 'icl': 7.5, 'silhouette': nan, 'selected': False}, 10: {'bic': 5.0, 'icl': 6.0, 'silhouette': 0.1, 'selected': True}}
+    """
+    table = pd.DataFrame({c: pd.Series(clustering[c], dtype=float) for c in ("bic", "icl", "silhouette")})
+    table.index = table.index.astype(int).rename("k")
+    table = table.sort_index()
+    return table.assign(selected=table.index == int(clustering["n_components"]))
+
+
+def clr_projection(mix: pd.DataFrame, *, random_state: int = 0) -> np.ndarray:
+    """First two principal components of the clustering's design matrix (clr of the zero-replaced mixes).
+
+    The same projection as ``BusinessModelClustering.project_2d`` after the analysis stage's fit: the
+    design matrix does not depend on the number of components, so a one-component fit (milliseconds)
+    gives it without refitting the whole range.
+
+    Parameters
+    ----------
+    mix : DataFrame of shape (n_firms, 6)
+        Revenue shares of the six streams (``mix_<stream>``).
+
+    Returns
+    -------
+    ndarray of shape (n_firms, 2)
+    """
+    from channelstudy.analysis.clustering import BusinessModelClustering
+
+    model = BusinessModelClustering(n_components_range=(1, 1), n_bootstrap=0, random_state=random_state)
+    return model.fit(mix).project_2d(mix)
+
 
 _FOLDER_VARIABLES = {"raw": "CHANNELSTUDY_RAW", "processed": "CHANNELSTUDY_PROCESSED", "tables": "CHANNELSTUDY_TABLES",
                      "figures": "CHANNELSTUDY_FIGURES", "truth": "CHANNELSTUDY_TRUTH",

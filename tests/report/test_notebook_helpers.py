@@ -67,3 +67,28 @@ def test_parameters_point_the_folders(tmp_path, monkeypatch) -> None:
     finally:
         os.environ.pop("CHANNELSTUDY_PROCESSED", None)
         os.environ.pop("CHANNELSTUDY_TRUTH", None)
+
+
+def _mixes(n: int = 300, seed: int = 3) -> pd.DataFrame:
+    from channelstudy.vocabulary import REVENUE_STREAMS
+
+    rng = np.random.default_rng(seed)
+    alphas = np.array([[8, 1, 1, 1, 1, 1], [1, 1, 8, 2, 1, 1]], dtype=float)
+    shares = np.vstack([rng.dirichlet(alphas[i % 2]) for i in range(n)])
+    shares[rng.random(shares.shape) < 0.15] = 0.0  # structural zeros, as survey mixes have
+    shares[shares.sum(axis=1) == 0, 0] = 1.0
+    return pd.DataFrame(shares / shares.sum(axis=1, keepdims=True), columns=[f"mix_{s}" for s in REVENUE_STREAMS])
+
+
+def test_projection_and_selection_are_those_of_the_full_fit() -> None:
+    from channelstudy.analysis.clustering import BusinessModelClustering
+    from channelstudy.report.notebook import clr_projection, cluster_selection
+
+    mix = _mixes()
+    model = BusinessModelClustering(n_components_range=(1, 3), n_bootstrap=0, random_state=5).fit(mix)
+    np.testing.assert_array_equal(clr_projection(mix, random_state=5), model.project_2d(mix))
+    report = {c: {str(k): round(float(v), 3) for k, v in getattr(model, f"{c}_").items()}
+              for c in ("bic", "icl", "silhouette")} | {"n_components": int(model.n_components_)}
+    selection = cluster_selection(report)
+    pd.testing.assert_frame_equal(selection, model.selection_, check_exact=False, atol=1e-3)
+    assert selection["selected"].sum() == 1
