@@ -216,12 +216,13 @@ def write_sidecar(table_path: str | Path, *, started: dict | None = None, **kwar
 
     ``started`` is the record of :func:`run_started` (taken at the start of the run); without it the
     provenance is taken now from ``kwargs`` (see :func:`provenance` for the arguments).  When the commit
-    at writing differs from the one the run started with, both are recorded (``commit_at_write``).
+    at writing differs from the one the run started with (a commit landed meanwhile), both are recorded
+    (``commit_at_write``).
     """
     table_path = Path(table_path)
     record = dict(started) if started is not None else provenance(**kwargs)
     now_commit = _git_commit()
-    if now_commit != record["commit"]:
+    if now_commit.removesuffix("-dirty") != record["commit"].removesuffix("-dirty"):  # the run's own tables dirty it
         record["commit_at_write"] = now_commit
     record |= {"table": table_path.name, "sha256": _sha256(table_path), "written_utc": _utc_now()}
     target = table_path.with_name(table_path.name + ".provenance.json")

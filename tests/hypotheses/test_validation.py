@@ -105,6 +105,9 @@ def test_sidecar_keeps_the_provenance_of_the_run_start(tmp_path, monkeypatch) ->
     assert record["commit"] == "aaaa" and record["commit_at_write"] == "bbbb"
     assert record["seeds"] == [3] and record["config"] == {"mode": "truth"}
     assert record["started_utc"] <= record["written_utc"]
+    monkeypatch.setattr(pipeline, "_git_commit", lambda: "aaaa-dirty")  # only the run's own tables changed
+    assert "commit_at_write" not in json.loads(write_sidecar(table, started=started).read_text(encoding="utf-8"))
+    monkeypatch.setattr(pipeline, "_git_commit", lambda: "bbbb")
     plain = json.loads(write_sidecar(table, seeds=[4]).read_text(encoding="utf-8"))
     assert plain["commit"] == "bbbb" and "commit_at_write" not in plain and plain["seeds"] == [4]
 
