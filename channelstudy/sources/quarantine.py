@@ -45,6 +45,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from channelstudy.vocabulary import PERSONAL_FIELDS
@@ -258,6 +259,29 @@ def _suspect_reasons(values: Sequence[str], joined: str) -> list[str]:
     return suspects
 
 
+def _candidate_rows(values: Sequence[str], joined: str, reason: str) -> list[int]:
+    """Indices of the cells that may fail ``reason``'s test (every one that does, and maybe more).
+
+    Found on the joined column (``joined``: the cells joined by line feeds): a cell holding a
+    control character, or holding a formula (which starts a line of the joined text after spaces
+    only), contains the start of a match of the whole-column search.
+
+    Examples
+    --------
+    >>> values = ["ok", "=SUM(A1)", "a\\nb", " +F(x)"]
+    >>> _candidate_rows(values, "\\n".join(values), "formula_cell")
+    [1, 3]
+    """
+    if reason == "cell_too_long":
+        return [i for i, value in enumerate(values) if len(value) > MAX_CELL_CHARS]
+    pattern = CONTROL_CHARACTERS if reason == "control_character" else _FORMULA_AT_LINE_START
+    hits = [m.start() for m in pattern.finditer(joined)]
+    if not hits:
+        return []
+    starts = np.cumsum(np.fromiter((len(v) + 1 for v in values), dtype=np.int64, count=len(values))) - 1
+    return np.unique(np.searchsorted(starts, hits, side="left")).tolist()
+
+
 def _cell_detail(reason: str, field: str, value: str) -> str:
     if reason == "cell_too_long":
         return f"field {field!r}: a cell of {len(value)} characters (limit {MAX_CELL_CHARS})"
@@ -299,7 +323,8 @@ def check_cells(table: pd.DataFrame, located: Mapping[str, int]) -> list[Quarant
             values = [v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in values]
             joined = "\n".join(values)
         for reason in _suspect_reasons(values, joined):  # quick whole-column tests first: clean columns cost little
-            for i, value in enumerate(values):
+            for i in _candidate_rows(values, joined, reason):
+                value = values[i]
                 if i + 1 not in found and _CELL_TESTS[reason](value):
                     found[i + 1] = Quarantined(i + 1, reason, _cell_detail(reason, field, value))
     return [found[k] for k in sorted(found)]

@@ -409,7 +409,7 @@ def _json_records(spec: SourceSpec) -> list[dict[str, Any]]:
     return document
 
 
-_JSON_TABLES: dict[tuple, pd.DataFrame] = {}
+_JSON_TABLES: dict[tuple, tuple[dict[str, list[Any]], int]] = {}
 _HEADERS: dict[tuple, list[str]] = {}
 
 
@@ -418,24 +418,98 @@ def _file_state(spec: SourceSpec) -> tuple:
     return str(spec.path), stat.st_mtime_ns, stat.st_size, spec.record_path
 
 
-def _json_table(spec: SourceSpec) -> pd.DataFrame:
-    """Records flattened by ``pd.json_normalize`` (nested keys dotted), not yet text; parsed once per file state."""
+def _flatten_into(value: dict[str, Any], prefix: str, flat: dict[str, Any]) -> None:
+    for key, item in value.items():
+        name = f"{prefix}.{key}"
+        if isinstance(item, dict):
+            _flatten_into(item, name, flat)
+        else:
+            flat[name] = item
+
+
+def flatten_records(records: Sequence[dict[str, Any]]) -> tuple[dict[str, list[Any]], int]:
+    """Columns of JSON records flattened as ``pd.json_normalize(records, sep=".")`` names them.
+
+    One pass over the records (no intermediate frame): nested keys are dotted, a record's
+    top-level values come before its nested ones, columns are in first-seen order, and a key a
+    record lacks (or an empty object) gives ``None`` in that row.
+
+    Returns
+    -------
+    columns, n_rows
+        ``{column: values}`` (one list of raw JSON values per column, each ``n_rows`` long).
+
+    Examples
+    --------
+    >>> flatten_records([{"a": {"b": 1}, "c": "x"}, {"d": [1, 2]}])
+    ({'c': ['x', None], 'a.b': [1, None], 'd': [None, [1, 2]]}, 2)
+    """
+    n = len(records)
+    columns: dict[str, list[Any]] = {}
+    for row, record in enumerate(records):
+        nested: dict[str, Any] = {}
+        flat = {}
+        for key, value in record.items():
+            if isinstance(value, dict):
+                _flatten_into(value, str(key), nested)
+            else:
+                flat[str(key)] = value
+        flat.update(nested)
+        for key, value in flat.items():
+            column = columns.get(key)
+            if column is None:
+                column = columns[key] = [None] * n
+            column[row] = value
+    return columns, n
+
+
+def _int64(value: int) -> bool:
+    return -(2**63) <= value < 2**63
+
+
+def json_column_text(values: Sequence[Any], decimal: str = ".") -> np.ndarray:
+    """Text of one flattened JSON column, as :func:`series_text` gives for the ``json_normalize`` frame's column.
+
+    A column of whole numbers with a missing cell or a fraction is a float column in a frame, so
+    its numbers are written as floats are (:func:`float_text`); every other cell as :func:`cell_text`.
+
+    Examples
+    --------
+    >>> json_column_text(["NA", None, 5, 1.5, True, ["a", 2]]).tolist()
+    ['NA', '', '5', '1.5', 'true', 'a;2']
+    >>> json_column_text([10**16 + 1, None]).tolist()  # a float column in a frame
+    ['10000000000000000', '']
+    """
+    kinds = {type(v) for v in values}
+    if kinds <= {str, type(None)}:
+        return np.array(["" if v is None else v for v in values], dtype=object)
+    numbers = kinds - {type(None)}
+    if numbers <= {int, float} and int in numbers and len(kinds) > 1 and all(
+        _int64(v) for v in values if type(v) is int
+    ):
+        values = [float(v) if type(v) is int else v for v in values]
+    return np.array([cell_text(v, decimal) for v in values], dtype=object)
+
+
+def _json_table(spec: SourceSpec) -> tuple[dict[str, list[Any]], int]:
+    """Records flattened (:func:`flatten_records`), not yet text; parsed once per file state."""
     key = _file_state(spec)
     if key not in _JSON_TABLES:  # header check and read share one parse (the last file only: memory)
         records = _json_records(spec)
         _JSON_TABLES.clear()
-        _JSON_TABLES[key] = pd.json_normalize(records, sep=".") if records else pd.DataFrame(index=pd.RangeIndex(0))
+        _JSON_TABLES[key] = flatten_records(records)
     return _JSON_TABLES[key]
 
 
 def _json_header(spec: SourceSpec) -> list[str]:
-    return [str(c) for c in _json_table(spec).columns]
+    return list(_json_table(spec)[0])
 
 
 def _json_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
-    table = _json_table(spec)
+    columns, n = _json_table(spec)
+    values = list(columns.values())
     return pd.DataFrame(
-        {p: series_text(table.iloc[:, p], spec.decimal) for p in positions}, index=pd.RangeIndex(len(table))
+        {p: json_column_text(values[p], spec.decimal) for p in positions}, index=pd.RangeIndex(n), dtype=object
     )
 
 
@@ -618,7 +692,8 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
     positions = sorted(set(located.values()))
     with _reading(spec):
         table = _COLUMN_READERS[spec.format](spec, headers, positions)
-    _JSON_TABLES.clear()  # the parse shared with the header check is not kept through the build
+    if spec.format == "json":  # the parse shared with the header check is not kept through the build
+        _JSON_TABLES.clear()
     quarantined = qr.quarantine(table, located)
     frame = _canonical_frame(spec, located, table, quarantined)
     hints = [h for h in (qr.quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]

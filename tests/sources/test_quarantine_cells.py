@@ -1,0 +1,43 @@
+"""check_cells tests only the candidate cells of a column, yet finds what testing every cell finds."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from channelstudy.sources.quarantine import CONTROL_CHARACTERS, FORMULA, MAX_CELL_CHARS, check_cells
+
+_PIECES = st.sampled_from(["", " ", "\n", "\t", "\r", "=", "+", "-", "@", "SUM", "(", "x", "A1", ")", "\x00", "\x7f",
+                           "a.b", "Rossi", "'", '"', "NA", "5", " \n "])
+_CELL = st.lists(_PIECES, max_size=6).map("".join)
+_TESTS = (("cell_too_long", lambda v: len(v) > MAX_CELL_CHARS),
+          ("control_character", lambda v: CONTROL_CHARACTERS.search(v) is not None),
+          ("formula_cell", lambda v: FORMULA.match(v) is not None))
+
+
+def _every_cell(table: pd.DataFrame, located: dict[str, int]) -> list[tuple[int, str]]:
+    """Each cell tested, fields in order, reasons in order: the first problem of each row."""
+    found: dict[int, str] = {}
+    for position in dict.fromkeys(located.values()):
+        for reason, test in _TESTS:
+            for i, value in enumerate(table[position]):
+                if i + 1 not in found and test(value):
+                    found[i + 1] = reason
+    return sorted(found.items())
+
+
+@settings(max_examples=300, deadline=None)
+@given(columns=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12), long=st.booleans())
+def test_candidate_cells_find_every_bad_row(columns, long):
+    table = pd.DataFrame(columns, columns=[0, 1, 2], dtype=object)
+    if long:
+        table.iloc[len(table) // 2, 1] = "y" * (MAX_CELL_CHARS + 1)
+    located = {"name": 0, "vat": 1, "comune": 2}
+    assert [(q.row_number, q.reason) for q in check_cells(table, located)] == _every_cell(table, located)
+
+
+def test_a_formula_after_a_line_break_in_the_cell_before():
+    table = pd.DataFrame({0: ["+\n", "SUM(x)", " \n =A1", "ok\x01", "-5"]})
+    assert [(q.row_number, q.reason) for q in check_cells(table, {"name": 0})] == [
+        (3, "formula_cell"), (4, "control_character")]
