@@ -240,7 +240,7 @@ _CELL_TESTS = {
 }
 
 
-def _suspect_reasons(values: Sequence[str], joined: str) -> list[str]:
+def _suspect_reasons(values: Sequence[str], joined: str, column: pd.Series | None = None) -> list[str]:
     """Reasons some cell of ``values`` may have, from tests on the whole column at once (no false negatives).
 
     A cell matching :data:`FORMULA` has its formula at the start of a line of the joined column
@@ -250,7 +250,7 @@ def _suspect_reasons(values: Sequence[str], joined: str) -> list[str]:
     if not len(values):
         return []
     suspects = []
-    if len(joined) > MAX_CELL_CHARS and max(map(len, values)) > MAX_CELL_CHARS:
+    if len(joined) > MAX_CELL_CHARS and _longest(values, column) > MAX_CELL_CHARS:
         suspects.append("cell_too_long")
     if CONTROL_CHARACTERS.search(joined):
         suspects.append("control_character")
@@ -280,6 +280,13 @@ def _candidate_rows(values: Sequence[str], joined: str, reason: str) -> list[int
         return []
     starts = np.cumsum(np.fromiter((len(v) + 1 for v in values), dtype=np.int64, count=len(values))) - 1
     return np.unique(np.searchsorted(starts, hits, side="left")).tolist()
+
+
+def _longest(values: Sequence[str], column: pd.Series | None) -> int:
+    """Length of the longest cell (read from the text column's own lengths when it has them)."""
+    if column is not None and isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return int(column.str.len().max())
+    return max(map(len, values))
 
 
 def _cell_detail(reason: str, field: str, value: str) -> str:
@@ -316,13 +323,14 @@ def check_cells(table: pd.DataFrame, located: Mapping[str, int]) -> list[Quarant
     """
     found: dict[int, Quarantined] = {}
     for position, field in _first_field_at(located).items():
-        values = table[position].to_numpy(dtype=object)
+        column = table[position]
+        values = column.to_numpy(dtype=object)
         try:
             joined = "\n".join(values)
         except TypeError:  # a cell that is not text (readers give text; be safe)
             values = [v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in values]
             joined = "\n".join(values)
-        for reason in _suspect_reasons(values, joined):  # quick whole-column tests first: clean columns cost little
+        for reason in _suspect_reasons(values, joined, column):  # quick whole-column tests first: clean columns cost little
             for i in _candidate_rows(values, joined, reason):
                 value = values[i]
                 if i + 1 not in found and _CELL_TESTS[reason](value):

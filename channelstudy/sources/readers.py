@@ -335,11 +335,36 @@ def _sheet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence
     fix = _sheet_cell(spec)
     decimal = spec.decimal
 
-    def text(value: Any) -> str:
-        return fix(value) if isinstance(value, str) else cell_text(value, decimal)
-
-    columns = {p: [text(r[p]) if p < len(r) else "" for r in rows] for p in positions}
+    width = min(map(len, rows), default=0)
+    columns = {}
+    for p in positions:
+        cells = [r[p] for r in rows] if p < width else [r[p] if p < len(r) else "" for r in rows]
+        columns[p] = cells_text(cells, decimal, None if fix is _identity else fix)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), dtype=object)
+
+
+def cells_text(values: Sequence[Any], decimal: str = ".", fix: Callable[[str], str] | None = None) -> list[str]:
+    """:func:`cell_text` of each value (``fix`` applied to text cells), each distinct float written once.
+
+    Examples
+    --------
+    >>> cells_text(["NA", 12.5, 12.5, 3, True, None, -0.0], ",")
+    ['NA', '12,5', '12,5', '3', 'true', '', '0']
+    """
+    floats: dict[float, str] = {}  # equal floats have one text (0.0 and -0.0 both give "0")
+    out = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            out.append(value if fix is None else fix(value))
+        elif kind is float:
+            text = floats.get(value)
+            if text is None:
+                text = floats[value] = float_text(value, decimal)
+            out.append(text)
+        else:
+            out.append(cell_text(value, decimal))
+    return out
 
 
 # --- json ----------------------------------------------------------------------------------
@@ -480,15 +505,25 @@ def json_column_text(values: Sequence[Any], decimal: str = ".") -> np.ndarray:
     >>> json_column_text([10**16 + 1, None]).tolist()  # a float column in a frame
     ['10000000000000000', '']
     """
-    kinds = {type(v) for v in values}
+    kinds = set(map(type, values))
     if kinds <= {str, type(None)}:
         return np.array(["" if v is None else v for v in values], dtype=object)
+    if kinds <= {str, type(None), list}:
+        return np.array([_list_text(v, decimal) if type(v) is list else "" if v is None else v for v in values],
+                        dtype=object)
     numbers = kinds - {type(None)}
     if numbers <= {int, float} and int in numbers and len(kinds) > 1 and all(
         _int64(v) for v in values if type(v) is int
     ):
         values = [float(v) if type(v) is int else v for v in values]
     return np.array([cell_text(v, decimal) for v in values], dtype=object)
+
+
+def _list_text(value: list, decimal: str) -> str:
+    try:
+        return ";".join(value)  # text items (most lists): what cell_text gives
+    except TypeError:
+        return cell_text(value, decimal)
 
 
 def _json_table(spec: SourceSpec) -> tuple[dict[str, list[Any]], int]:
@@ -707,6 +742,13 @@ def _locate(spec: SourceSpec, headers: Sequence[str]) -> dict[str, int]:
     return locate_or_hint(spec, headers, _csv_header)
 
 
+def _not_empty(column: pd.Series) -> np.ndarray:
+    """Cells that are not ``""`` (a missing cell counts as not empty, as ``NaN != ""``)."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.ne("").to_numpy(dtype=bool, na_value=True)
+    return column.to_numpy(dtype=object) != ""
+
+
 def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFrame,
                      quarantined: Sequence[qr.Quarantined] = ()) -> pd.DataFrame:
     """Name, order and type the picked columns; add source, row_number, record_id, constants.
@@ -715,24 +757,28 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
     """
     keep = np.zeros(len(table), dtype=bool) if located else np.ones(len(table), dtype=bool)
     for position in set(located.values()):
-        keep |= table[position].to_numpy(dtype=object) != ""
+        keep |= _not_empty(table[position])
     keep[[q.row_number - 1 for q in quarantined]] = False
-    kept = table.loc[keep]
     row_number = np.flatnonzero(keep).astype("int64") + 1
+    index = pd.RangeIndex(len(row_number))
+
+    def text(position: int) -> pd.Series:  # the kept cells of a column, as text (no copy when they are already)
+        column = table[position]
+        return column[keep].astype(TEXT_DTYPE).set_axis(index)
+
     constants = spec.constant_values
     out: dict[str, Any] = {
-        "source": pd.Series(spec.name, index=kept.index, dtype=TEXT_DTYPE),
-        "row_number": row_number,
-        "record_id": kept[located["record_id"]] if "record_id" in located else row_number.astype(str),
+        "source": pd.Series(spec.name, index=index, dtype=TEXT_DTYPE),
+        "row_number": pd.Series(row_number, index=index),
+        "record_id": text(located["record_id"]) if "record_id" in located
+        else pd.Series(row_number.astype(str), index=index, dtype=TEXT_DTYPE),
     }
     for name in field_names(spec.kind):
         if name in located and name != "record_id":
-            out[name] = kept[located[name]]
+            out[name] = text(located[name])
         elif name in constants:
-            out[name] = pd.Series(constants[name], index=kept.index, dtype=TEXT_DTYPE)
-    frame = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()})
-    text_columns = [c for c in frame.columns if c != "row_number"]
-    frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
+            out[name] = pd.Series(constants[name], index=index, dtype=TEXT_DTYPE)
+    frame = pd.DataFrame(out)
     frame.attrs = {"rows_in_file": len(table)}
     if quarantined:
         frame.attrs["quarantined"] = qr.QuarantinedRows(quarantined)

@@ -55,3 +55,14 @@ def test_whole_numbers_beside_a_missing_cell_are_written_as_floats_are():
     assert json_column_text([2**60 + 1, None]).tolist() == _former([{"n": 2**60 + 1}, {}], ".")["n"]
     assert json_column_text([2**60 + 1, None]).tolist() == ["1152921504606846976", ""]
     assert json_column_text([2**60 + 1, 2]).tolist() == ["1152921504606846977", "2"]  # int64: exact
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(_SCALARS, st.sampled_from([0.0, -0.0, float("nan"), 1.0, 1])), max_size=12),
+       decimal=st.sampled_from([".", ","]))
+def test_spreadsheet_cells_text_is_cell_text_of_each_cell(values, decimal):
+    """Each distinct float is written once; the text is still cell_text's, cell by cell (True, 1 and 1.0 too)."""
+    from channelstudy.sources.readers import cell_text, cells_text
+
+    assert cells_text(values, decimal) == [cell_text(v, decimal) for v in values]
+    assert cells_text(["a\x00b", 2.5], decimal, fix=str.upper) == ["A\x00B", cell_text(2.5, decimal)]

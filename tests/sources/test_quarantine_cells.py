@@ -28,11 +28,14 @@ def _every_cell(table: pd.DataFrame, located: dict[str, int]) -> list[tuple[int,
 
 
 @settings(max_examples=300, deadline=None)
-@given(columns=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12), long=st.booleans())
-def test_candidate_cells_find_every_bad_row(columns, long):
+@given(columns=st.lists(st.lists(_CELL, min_size=3, max_size=3), min_size=1, max_size=12), long=st.booleans(),
+       dtype=st.sampled_from([object, "str"]))
+def test_candidate_cells_find_every_bad_row(columns, long, dtype):
+    """Object columns (spreadsheets, JSON) and text columns (CSV) alike."""
     table = pd.DataFrame(columns, columns=[0, 1, 2], dtype=object)
     if long:
         table.iloc[len(table) // 2, 1] = "y" * (MAX_CELL_CHARS + 1)
+    table = table.astype(dtype)
     located = {"name": 0, "vat": 1, "comune": 2}
     assert [(q.row_number, q.reason) for q in check_cells(table, located)] == _every_cell(table, located)
 
