@@ -742,6 +742,20 @@ def _locate(spec: SourceSpec, headers: Sequence[str]) -> dict[str, int]:
     return locate_or_hint(spec, headers, _csv_header)
 
 
+def _one_chunk(text: pd.Series) -> pd.Series:
+    """A text column held as one Arrow array: the layout a column built from Python strings has.
+
+    The pandas CSV reader gives columns in several chunks; chunks change how Parquet pages are
+    cut (not the values), so outputs are kept byte-identical by joining them here.
+    """
+    import pyarrow as pa
+
+    array = pa.array(text)
+    if isinstance(array, pa.ChunkedArray) and array.num_chunks > 1:
+        return pd.Series(pd.array(array.combine_chunks(), dtype=TEXT_DTYPE), index=text.index, name=text.name)
+    return text
+
+
 def _not_empty(column: pd.Series) -> np.ndarray:
     """Cells that are not ``""`` (a missing cell counts as not empty, as ``NaN != ""``)."""
     if isinstance(column.dtype, pd.StringDtype):
@@ -763,8 +777,7 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
     index = pd.RangeIndex(len(row_number))
 
     def text(position: int) -> pd.Series:  # the kept cells of a column, as text (no copy when they are already)
-        column = table[position]
-        return column[keep].astype(TEXT_DTYPE).set_axis(index)
+        return _one_chunk(table[position][keep].astype(TEXT_DTYPE)).set_axis(index)
 
     constants = spec.constant_values
     out: dict[str, Any] = {
