@@ -305,8 +305,31 @@ def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[i
 # --- spreadsheets --------------------------------------------------------------------------
 
 
-def _sheet_rows(spec: SourceSpec) -> list[list[Any]]:
-    """All rows of the source's sheet, from the first non-empty row, as calamine returns them."""
+_SHEET_ROWS: dict[tuple, list[list[Any]]] = {}
+
+
+def forget_parsed() -> None:
+    """Drop the parses :func:`check_headers` kept for :func:`read_source` (sheets, JSON) but no read used."""
+    _SHEET_ROWS.clear()
+    _JSON_TABLES.clear()
+
+
+def _sheet_rows(spec: SourceSpec, *, keep: bool = False) -> list[list[Any]]:
+    """All rows of the source's sheet, from the first non-empty row, as calamine returns them.
+
+    The header check parses the sheet and keeps its rows (``keep``) for the read, which takes
+    them (one parse per file state); :func:`forget_parsed` drops rows no read took.
+    """
+    key = (_file_state(spec), spec.sheet)
+    if key in _SHEET_ROWS:
+        return _SHEET_ROWS[key] if keep else _SHEET_ROWS.pop(key)
+    rows = _parse_sheet(spec)
+    if keep:
+        _SHEET_ROWS[key] = rows
+    return rows
+
+
+def _parse_sheet(spec: SourceSpec) -> list[list[Any]]:
     from python_calamine import CalamineWorkbook
 
     with CalamineWorkbook.from_path(spec.path) as book:
@@ -327,7 +350,7 @@ def _identity(value: Any) -> Any:
 
 def _sheet_header(spec: SourceSpec) -> list[str]:
     fix = _sheet_cell(spec)
-    return [cell_text(fix(v) if isinstance(v, str) else v) for v in _sheet_rows(spec)[0]]
+    return [cell_text(fix(v) if isinstance(v, str) else v) for v in _sheet_rows(spec, keep=True)[0]]
 
 
 def _sheet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
