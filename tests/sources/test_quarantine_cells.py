@@ -44,3 +44,21 @@ def test_a_formula_after_a_line_break_in_the_cell_before():
     table = pd.DataFrame({0: ["+\n", "SUM(x)", " \n =A1", "ok\x01", "-5"]})
     assert [(q.row_number, q.reason) for q in check_cells(table, {"name": 0})] == [
         (3, "formula_cell"), (4, "control_character")]
+
+
+def test_the_whitespace_class_is_pythons():
+    import re
+    import sys
+
+    from channelstudy.sources.quarantine import PYTHON_WHITESPACE
+
+    assert PYTHON_WHITESPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.match(r"\s", c))
+
+
+def test_formulas_after_any_whitespace_and_text_columns_with_missing_cells():
+    cells = ["\u3000=A1", "\xa0\u2028+SUM(x)", "x\x00", "", "-5", "@home"]
+    for dtype in (object, "str"):
+        for missing in ("", None):  # a missing cell: every cell is tested one by one
+            table = pd.DataFrame({0: [*cells[:3], missing, *cells[4:]]}, dtype=dtype)
+            assert [(q.row_number, q.reason) for q in check_cells(table, {"name": 0})] == [
+                (1, "formula_cell"), (2, "formula_cell"), (3, "control_character")]
