@@ -52,7 +52,7 @@ def test_the_whitespace_class_is_pythons():
 
     from channelstudy.sources.quarantine import PYTHON_WHITESPACE
 
-    assert PYTHON_WHITESPACE == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.match(r"\s", c))
+    assert "".join(c for c in map(chr, range(sys.maxunicode + 1)) if re.match(r"\s", c)) == PYTHON_WHITESPACE
 
 
 def test_formulas_after_any_whitespace_and_text_columns_with_missing_cells():
