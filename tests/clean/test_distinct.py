@@ -8,16 +8,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channelstudy.clean import regions, vat
+from channelstudy.clean import numbers, regions, vat
 from channelstudy.clean.distinct import by_distinct
 
 _VALUES = st.one_of(st.none(), st.sampled_from(["NA", "nan", "", " ", "Lombardia", "lombardia ", "Sicilia", "x",
+                                                "1.234,5", "12", " 12 ", "0-4", "n.d.", "1,5", "-3", "1e3",
                                                 "IT00743110157", "00743110157", "00743110158", "743110157",
                                                 "RSSMRA80A01H501U", "DE123456789", "0074311015.0"]),
                     st.text(alphabet="0123456789IT .-", max_size=13))
 
 
-@pytest.mark.parametrize("clean", [vat.classify_series, regions.clean_regions], ids=["vat", "regions"])
+def _numbers_comma(u: pd.Series) -> pd.DataFrame:
+    return numbers.parse_numbers(u, decimal=",")
+
+
+@pytest.mark.parametrize("clean", [vat.classify_series, regions.clean_regions, numbers.parse_numbers, _numbers_comma],
+                         ids=["vat", "regions", "numbers", "numbers_comma"])
 @settings(max_examples=150, deadline=None)
 @given(values=st.lists(_VALUES, max_size=25), start=st.integers(0, 5))
 def test_same_table_as_every_row(clean, values, start):
