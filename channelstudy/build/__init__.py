@@ -59,7 +59,7 @@ from channelstudy.catalog import write_tables
 from channelstudy.catalog.schemas import codebook_markdown, schema_for, typed
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.manifest import load_manifest
-from channelstudy.sources.readers import read_source
+from channelstudy.sources.readers import forget_parsed, read_source
 from channelstudy.sources.specs import Manifest
 from channelstudy.vocabulary import REJECT_REASONS
 
@@ -94,6 +94,7 @@ def read_all(manifest: Manifest, progress: bool = False) -> dict[str, pd.DataFra
             log.warning(hint)
         frames[spec.name] = frame
         log.info("read %s: %d rows", spec.name, len(frame))
+    forget_parsed()
     return frames
 
 

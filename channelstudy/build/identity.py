@@ -10,6 +10,7 @@ from channelstudy.build.link import link_records
 from channelstudy.build.outofcore import link_records_duckdb, use_duckdb
 from channelstudy.build.records import as_text, column_or_na
 from channelstudy.clean import geo, names, regions, vat
+from channelstudy.clean.distinct import by_distinct
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.specs import Manifest, SourceSpec
 
@@ -41,8 +42,8 @@ def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: Buil
             "dedupe_by_name": spec.options.dedupe_by_name,
         }))
     ids = pd.concat(parts, ignore_index=True) if parts else empty_identities()
-    vats = vat.classify_series(as_text(ids["vat_raw"]))
-    from_tax_code = vat.classify_series(as_text(ids["tax_code_raw"]))
+    vats = by_distinct(as_text(ids["vat_raw"]), vat.classify_series)
+    from_tax_code = by_distinct(as_text(ids["tax_code_raw"]), vat.classify_series)
     ids["vat"] = vats["vat"].fillna(from_tax_code["vat"]).astype("str")
     ids["vat_kind"] = vats["kind"].fillna(from_tax_code["kind"]).astype("str")
     clean = names.clean_names(as_text(ids["name_raw"]))
@@ -52,7 +53,7 @@ def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: Buil
     from_name, declared = clean["legal_form"].fillna(declared_form), declared_form.fillna(clean["legal_form"])
     ids["legal_form"] = declared.where(ids["declared_first"], from_name).astype("str")
     where = geo.clean_geo(as_text(ids["comune_raw"]), as_text(ids["province_raw"]), threshold=config.geo_threshold)
-    declared_region = regions.clean_regions(as_text(ids["region_raw"]))
+    declared_region = by_distinct(as_text(ids["region_raw"]), regions.clean_regions)
     ids["region_declared"] = declared_region["region"]
     ids["macro_area_declared"] = declared_region["macro_area"]
     ids["nuts2_declared"] = declared_region["nuts2"]

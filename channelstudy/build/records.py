@@ -16,6 +16,7 @@ from channelstudy.build.config import BuildConfig
 from channelstudy.clean import answers, ateco, numbers, partner_types
 from channelstudy.clean.aliases import RECORD_TYPE_ALIASES, RELATIONSHIP_ALIASES, STAGE_ALIASES, TIER_ALIASES
 from channelstudy.clean.classes import DECODERS, class_midpoints
+from channelstudy.clean.distinct import by_distinct
 from channelstudy.sources.specs import SourceSpec
 from channelstudy.vocabulary import LIKERT_ITEMS, REVENUE_STREAMS
 
@@ -34,7 +35,7 @@ def column_or_na(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def parse_number_field(frame: pd.DataFrame, spec: SourceSpec, name: str) -> tuple[pd.Series, pd.Series]:
-    parsed = numbers.parse_numbers(column_or_na(frame, name), decimal=spec.decimal)
+    parsed = by_distinct(column_or_na(frame, name), lambda u: numbers.parse_numbers(u, decimal=spec.decimal))
     value = parsed["value"].astype("Float64") * spec.scales.get(name, 1.0)
     return value, parsed["flag"]
 

@@ -395,6 +395,29 @@ def clean_province(s: pd.Series, *, threshold: float = FUZZY_THRESHOLD) -> pd.Da
     )
 
 
+def _factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, list[tuple]]:
+    """Codes of the distinct rows of ``frame`` (no missing cells) and those rows as tuples, in first-seen order.
+
+    As ``pd.factorize(pd.MultiIndex.from_frame(frame))``, from one factorization per column.
+
+    >>> codes, uniques = _factorize_rows(pd.DataFrame({"c": ["a", "b", "a", "a"], "p": ["X", "X", "X", "Y"]}))
+    >>> codes.tolist(), uniques
+    ([0, 1, 0, 2], [('a', 'X'), ('b', 'X'), ('a', 'Y')])
+    """
+    combined = np.zeros(len(frame), dtype=np.int64)
+    levels = []
+    for column in frame.columns:
+        column_codes, column_uniques = pd.factorize(frame[column])
+        levels.append(np.asarray(column_uniques, dtype=object))
+        combined = combined * max(len(column_uniques), 1) + column_codes
+    codes, distinct = pd.factorize(combined)
+    parts = []
+    for level in reversed(levels):
+        parts.append(level[distinct % max(len(level), 1)] if len(level) else np.empty(0, dtype=object))
+        distinct = distinct // max(len(level), 1)
+    return codes, list(zip(*reversed(parts), strict=True))
+
+
 def clean_geo(
     comune: pd.Series,
     province: pd.Series | None = None,
@@ -433,7 +456,7 @@ def clean_geo(
     pairs = pd.DataFrame(
         {"c": comune_text.fillna(""), "p": prov["province"].fillna(""), "f": prov["province_flag"].fillna("")}
     )
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
+    codes, uniques = _factorize_rows(pairs)
     key_cache: dict[str, str] = {}
     results: list[_Resolution] = []
     for raw, sigla, flag in uniques:

@@ -227,6 +227,7 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Z]")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ": "'"})
 _EDGE_PUNCT = " \t\n\r-–—,;:/|%"
 _SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCT = re.compile(r" ([,;:])")
 
 
 class _Word(NamedTuple):
@@ -342,10 +343,15 @@ def _choose(matches: list[_Match]) -> str | None:
 
 def _tidy(text: str) -> str:
     """Straight apostrophes, collapsed spaces, no dangling separators at either end."""
-    text = _SPACES.sub(" ", text.translate(_APOSTROPHES))
-    text = _ACCENT_APOSTROPHE.sub("' ", text).strip(_EDGE_PUNCT)
-    text = text.lstrip(". ")  # a leading dot never belongs to a name
-    return re.sub(r" ([,;:])", r"\1", text)
+    if not text.isascii() or "`" in text:  # the other apostrophes are not ASCII
+        text = text.translate(_APOSTROPHES)
+    text = _SPACES.sub(" ", text)
+    if "'" in text:
+        text = _ACCENT_APOSTROPHE.sub("' ", text)
+    text = text.strip(_EDGE_PUNCT).lstrip(". ")  # a leading dot never belongs to a name
+    if " ," in text or " ;" in text or " :" in text:
+        text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
+    return text
 
 
 def legal_form(text: object) -> str | None:

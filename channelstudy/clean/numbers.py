@@ -429,6 +429,29 @@ def parse_date(value: object, dayfirst: bool = True) -> pd.Timestamp | None:
     raise InvalidFormat(f"not a date: {value!r}")
 
 
+_PLAIN_ISO = re.compile(r"(1[7-9]|2[0-1])[0-9]{2}-[0-9]{2}-[0-9]{2}")
+
+
+def _plain_iso_dates(uniques: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Fill ``values`` for the distinct cells written ``YYYY-MM-DD`` (years 1700-2199) that are dates.
+
+    Those are most dates of an export; :func:`parse_date` reads them as ``pd.Timestamp(y, m, d)``,
+    as one vectorised :func:`pandas.to_datetime` does.  Returns which cells were read (the rest,
+    impossible dates such as ``2023-02-30`` included, go through :func:`parse_date`).
+    """
+    plain = np.fromiter((type(u) is str and _PLAIN_ISO.fullmatch(u) is not None for u in uniques), dtype=bool,
+                        count=len(uniques))
+    if not plain.any():
+        return plain
+    dates = pd.to_datetime(pd.Series(uniques[plain], dtype=object), format="%Y-%m-%d", errors="coerce")
+    dates = dates.to_numpy(dtype="datetime64[ns]")
+    read = np.flatnonzero(plain)[~np.isnat(dates)]
+    values[read] = dates[~np.isnat(dates)]
+    done = np.zeros(len(uniques), dtype=bool)
+    done[read] = True
+    return done
+
+
 def parse_dates(s: pd.Series, dayfirst: bool = True) -> pd.DataFrame:
     """Vectorised :func:`parse_date`: DataFrame ``[value (datetime64), flag]``, same index.
 
@@ -445,7 +468,10 @@ def parse_dates(s: pd.Series, dayfirst: bool = True) -> pd.DataFrame:
     codes, uniques = pd.factorize(s.astype("object").where(s.notna(), None), use_na_sentinel=True)
     values = np.full(len(uniques) + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
     flags = np.full(len(uniques) + 1, None, dtype=object)
+    done = _plain_iso_dates(uniques, values)
     for i, u in enumerate(uniques):
+        if done[i]:
+            continue
         try:
             date = parse_date(u, dayfirst=dayfirst)
         except ValidationError as err:

@@ -120,7 +120,7 @@ def clean_partner_types(labels: pd.Series) -> pd.DataFrame:
     mapped = {u: (validate(u) if is_valid(u) else None) for u in uniques if compact(u)}
     ptype = text.map(mapped).astype("str")
     flag = pd.Series(pd.NA, index=labels.index, dtype="str")
-    blank = text.map(compact).eq("")
+    blank = text.isin([u for u in uniques if not compact(u)])
     flag[blank] = "missing"
     flag[~blank & ptype.isna()] = "unknown_label"
     return pd.DataFrame({"partner_type": ptype, "partner_type_flag": flag}, index=labels.index)

@@ -45,6 +45,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from channelstudy.vocabulary import PERSONAL_FIELDS
@@ -230,32 +231,19 @@ def _first_field_at(located: Mapping[str, int]) -> dict[int, str]:
     return fields
 
 
-_FORMULA_AT_LINE_START = re.compile(FORMULA.pattern.replace(r"^\s*", r"^[^\S\n]*"), re.MULTILINE)
-
 _CELL_TESTS = {
     "cell_too_long": lambda value: len(value) > MAX_CELL_CHARS,
     "control_character": lambda value: CONTROL_CHARACTERS.search(value) is not None,
     "formula_cell": lambda value: FORMULA.match(value) is not None,
 }
 
+PYTHON_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+                    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+"""The characters ``\\s`` matches in a Python ``str`` pattern (those for which ``str.isspace``)."""
 
-def _suspect_reasons(values: Sequence[str], joined: str) -> list[str]:
-    """Reasons some cell of ``values`` may have, from tests on the whole column at once (no false negatives).
-
-    A cell matching :data:`FORMULA` has its formula at the start of a line of the joined column
-    (after spaces only), so one multiline search finds every candidate.  ``joined`` is the cells
-    joined by line feeds.
-    """
-    if not len(values):
-        return []
-    suspects = []
-    if len(joined) > MAX_CELL_CHARS and max(map(len, values)) > MAX_CELL_CHARS:
-        suspects.append("cell_too_long")
-    if CONTROL_CHARACTERS.search(joined):
-        suspects.append("control_character")
-    if _FORMULA_AT_LINE_START.search(joined):
-        suspects.append("formula_cell")
-    return suspects
+_RE2_CONTROL = CONTROL_CHARACTERS.pattern  # an explicit class: the same characters for RE2 (Arrow)
+_RE2_FORMULA_START = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in PYTHON_WHITESPACE) + r"]*[=+\-@]"
+"""Cells that may be formulas: :data:`FORMULA` needs whitespace then ``=`` or ``+``, ``-``, ``@`` first."""
 
 
 def _cell_detail(reason: str, field: str, value: str) -> str:
@@ -266,6 +254,36 @@ def _cell_detail(reason: str, field: str, value: str) -> str:
         assert hit is not None
         return f"field {field!r}: control character {hit.group()!r} at position {hit.start() + 1}"
     return f"field {field!r}: a spreadsheet formula ({value[:40]!r})"
+
+
+def _arrow_text(column: pd.Series):
+    """The column as an Arrow text array, or ``None`` when some cell is not text."""
+    import pyarrow as pa
+
+    if isinstance(column.dtype, pd.StringDtype):
+        if column.hasnans:
+            return None
+        array = pa.array(column)
+    else:
+        values = column.to_numpy(dtype=object)
+        if not all(type(v) is str for v in values):
+            return None
+        array = pa.array(values, type=pa.large_string())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _candidates(array) -> dict[str, np.ndarray]:
+    """Rows that may fail each test (a superset, at C speed: Arrow's lengths and RE2 searches)."""
+    import pyarrow.compute as pc
+
+    def rows(mask) -> np.ndarray:
+        return np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+
+    return {
+        "cell_too_long": rows(pc.greater(pc.utf8_length(array), MAX_CELL_CHARS)),
+        "control_character": rows(pc.match_substring_regex(array, _RE2_CONTROL)),
+        "formula_cell": rows(pc.match_substring_regex(array, _RE2_FORMULA_START)),
+    }
 
 
 def check_cells(table: pd.DataFrame, located: Mapping[str, int]) -> list[Quarantined]:
@@ -292,16 +310,21 @@ def check_cells(table: pd.DataFrame, located: Mapping[str, int]) -> list[Quarant
     """
     found: dict[int, Quarantined] = {}
     for position, field in _first_field_at(located).items():
-        values = table[position].to_numpy(dtype=object)
-        try:
-            joined = "\n".join(values)
-        except TypeError:  # a cell that is not text (readers give text; be safe)
-            values = [v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in values]
-            joined = "\n".join(values)
-        for reason in _suspect_reasons(values, joined):  # quick whole-column tests first: clean columns cost little
-            for i, value in enumerate(values):
-                if i + 1 not in found and _CELL_TESTS[reason](value):
-                    found[i + 1] = Quarantined(i + 1, reason, _cell_detail(reason, field, value))
+        column = table[position]
+        array = _arrow_text(column)
+        if array is None:  # a cell that is not text (readers give text; be safe): every cell tested
+            values = [v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in column.to_numpy(dtype=object)]
+            candidates = dict.fromkeys(_CELL_TESTS, range(len(values)))
+        else:
+            values = array
+            candidates = _candidates(array)
+        for reason, test in _CELL_TESTS.items():
+            for i in candidates[reason]:
+                if i + 1 in found:
+                    continue
+                value = values[i] if array is None else array[int(i)].as_py()
+                if test(value):
+                    found[i + 1] = Quarantined(int(i) + 1, reason, _cell_detail(reason, field, value))
     return [found[k] for k in sorted(found)]
 
 

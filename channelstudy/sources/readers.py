@@ -44,12 +44,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
-import decimal as decimal_module
 import gzip
 import io
 import json
-import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -62,122 +59,24 @@ import pandas as pd
 from channelstudy.errors import ManifestError
 from channelstudy.fields import field_names
 from channelstudy.sources import quarantine as qr
+from channelstudy.sources.cells import (  # noqa: F401 (cell_text, float_text, series_text: part of this API)
+    TEXT_DTYPE,
+    cell_text,
+    cells_text,
+    flatten_records,
+    float_text,
+    json_column_text,
+    repair_calamine_utf16,
+    series_text,
+)
 from channelstudy.sources.headers import pick_sheet
 from channelstudy.sources.sniff import decimal_hints, encoding_hint, locate_or_hint
 from channelstudy.sources.specs import Manifest, SourceSpec
 
-TEXT_DTYPE = "str"
-"""dtype of every text column returned (pandas' default string dtype)."""
-
-_EXCEL_DIGITS = 15
 _UTF_CODECS = frozenset(
     {"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
 )
 
-# cp1252 characters of bytes 0x80-0x9F, mapped back to those bytes (see repair_calamine_utf16).
-_CP1252_HIGH = {
-    ord(bytes([b]).decode("cp1252")): b for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
-}
-
-
-# --- cells to text -------------------------------------------------------------------------
-
-
-def float_text(value: float, decimal: str = ".") -> str:
-    """Text of a float as a spreadsheet shows it: no float noise, no exponent.
-
-    Parameters
-    ----------
-    value
-        The number; NaN gives ``""``.
-    decimal
-        Decimal mark to write, ``"."`` or ``","``.
-
-    Examples
-    --------
-    >>> float_text(12.5), float_text(1e6), float_text(0.1 + 0.2), float_text(1.5e-7, ",")
-    ('12.5', '1000000', '0.3', '0,00000015')
-    """
-    if math.isnan(value):
-        return ""
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    if value.is_integer():
-        return str(int(value))
-    text = format(value, f".{_EXCEL_DIGITS}g")
-    if "e" in text:
-        text = format(decimal_module.Decimal(text), "f")
-    return text.replace(".", decimal) if decimal != "." else text
-
-
-def _datetime_text(value: dt.datetime) -> str:
-    if value.tzinfo is None and value.time() == dt.time(0):
-        return value.date().isoformat()
-    return value.isoformat(sep=" ", timespec="seconds" if value.microsecond == 0 else "microseconds")
-
-
-def cell_text(value: Any, decimal: str = ".") -> str:
-    """Text of one cell value of any reader, following the module's text conventions."""
-    if isinstance(value, str):
-        return value
-    if value is None or value is pd.NA or value is pd.NaT:
-        return ""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        return float_text(float(value), decimal)
-    if isinstance(value, decimal_module.Decimal):
-        return "" if value.is_nan() else format(value, "f").replace(".", decimal)
-    if isinstance(value, np.datetime64):
-        value = pd.Timestamp(value)
-        if value is pd.NaT:
-            return ""
-    if isinstance(value, dt.datetime):
-        return _datetime_text(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, list | tuple | np.ndarray):
-        return ";".join(cell_text(v, decimal) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
-
-
-def series_text(values: pd.Series, decimal: str = ".") -> pd.Series:
-    """A column of any dtype as text (``str`` dtype, ``""`` for missing), see :func:`cell_text`."""
-    if isinstance(values.dtype, pd.StringDtype):
-        text = values.fillna("")
-    elif pd.api.types.is_integer_dtype(values.dtype) and not isinstance(
-        values.dtype, pd.api.extensions.ExtensionDtype
-    ):
-        text = values.astype(str)
-    else:
-        text = pd.Series([cell_text(v, decimal) for v in values], index=values.index, dtype=object)
-    return text.astype(TEXT_DTYPE)
-
-
-def repair_calamine_utf16(text: str) -> str:
-    """Undo python-calamine's byte-per-character decoding of UTF-16 ``.xls`` strings.
-
-    Such a string holds every UTF-16LE byte as one character (bytes 0x80-0x9F as their cp1252
-    characters), so ASCII text shows a NUL after each letter.  Text that has no NUL, or that
-    cannot be such a string, is returned unchanged; legitimate text never contains NUL.
-
-    Examples
-    --------
-    >>> repair_calamine_utf16("1\\x00°\\x00 \\x00r\\x00e\\x00q\\x00.\\x00")
-    '1° req.'
-    """
-    if "\x00" not in text or len(text) % 2:
-        return text
-    try:
-        return text.translate(_CP1252_HIGH).encode("latin-1").decode("utf-16-le")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -305,8 +204,31 @@ def _csv_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[i
 # --- spreadsheets --------------------------------------------------------------------------
 
 
-def _sheet_rows(spec: SourceSpec) -> list[list[Any]]:
-    """All rows of the source's sheet, from the first non-empty row, as calamine returns them."""
+_SHEET_ROWS: dict[tuple, list[list[Any]]] = {}
+
+
+def forget_parsed() -> None:
+    """Drop the parses :func:`check_headers` kept for :func:`read_source` (sheets, JSON) but no read used."""
+    _SHEET_ROWS.clear()
+    _JSON_TABLES.clear()
+
+
+def _sheet_rows(spec: SourceSpec, *, keep: bool = False) -> list[list[Any]]:
+    """All rows of the source's sheet, from the first non-empty row, as calamine returns them.
+
+    The header check parses the sheet and keeps its rows (``keep``) for the read, which takes
+    them (one parse per file state); :func:`forget_parsed` drops rows no read took.
+    """
+    key = (_file_state(spec), spec.sheet)
+    if key in _SHEET_ROWS:
+        return _SHEET_ROWS[key] if keep else _SHEET_ROWS.pop(key)
+    rows = _parse_sheet(spec)
+    if keep:
+        _SHEET_ROWS[key] = rows
+    return rows
+
+
+def _parse_sheet(spec: SourceSpec) -> list[list[Any]]:
     from python_calamine import CalamineWorkbook
 
     with CalamineWorkbook.from_path(spec.path) as book:
@@ -327,7 +249,7 @@ def _identity(value: Any) -> Any:
 
 def _sheet_header(spec: SourceSpec) -> list[str]:
     fix = _sheet_cell(spec)
-    return [cell_text(fix(v) if isinstance(v, str) else v) for v in _sheet_rows(spec)[0]]
+    return [cell_text(fix(v) if isinstance(v, str) else v) for v in _sheet_rows(spec, keep=True)[0]]
 
 
 def _sheet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
@@ -335,10 +257,11 @@ def _sheet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence
     fix = _sheet_cell(spec)
     decimal = spec.decimal
 
-    def text(value: Any) -> str:
-        return fix(value) if isinstance(value, str) else cell_text(value, decimal)
-
-    columns = {p: [text(r[p]) if p < len(r) else "" for r in rows] for p in positions}
+    width = min(map(len, rows), default=0)
+    columns = {}
+    for p in positions:
+        cells = [r[p] for r in rows] if p < width else [r[p] if p < len(r) else "" for r in rows]
+        columns[p] = cells_text(cells, decimal, None if fix is _identity else fix)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), dtype=object)
 
 
@@ -409,7 +332,7 @@ def _json_records(spec: SourceSpec) -> list[dict[str, Any]]:
     return document
 
 
-_JSON_TABLES: dict[tuple, pd.DataFrame] = {}
+_JSON_TABLES: dict[tuple, tuple[dict[str, list[Any]], int]] = {}
 _HEADERS: dict[tuple, list[str]] = {}
 
 
@@ -418,24 +341,25 @@ def _file_state(spec: SourceSpec) -> tuple:
     return str(spec.path), stat.st_mtime_ns, stat.st_size, spec.record_path
 
 
-def _json_table(spec: SourceSpec) -> pd.DataFrame:
-    """Records flattened by ``pd.json_normalize`` (nested keys dotted), not yet text; parsed once per file state."""
+def _json_table(spec: SourceSpec) -> tuple[dict[str, list[Any]], int]:
+    """Records flattened (:func:`flatten_records`), not yet text; parsed once per file state."""
     key = _file_state(spec)
     if key not in _JSON_TABLES:  # header check and read share one parse (the last file only: memory)
         records = _json_records(spec)
         _JSON_TABLES.clear()
-        _JSON_TABLES[key] = pd.json_normalize(records, sep=".") if records else pd.DataFrame(index=pd.RangeIndex(0))
+        _JSON_TABLES[key] = flatten_records(records)
     return _JSON_TABLES[key]
 
 
 def _json_header(spec: SourceSpec) -> list[str]:
-    return [str(c) for c in _json_table(spec).columns]
+    return list(_json_table(spec)[0])
 
 
 def _json_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
-    table = _json_table(spec)
+    columns, n = _json_table(spec)
+    values = list(columns.values())
     return pd.DataFrame(
-        {p: series_text(table.iloc[:, p], spec.decimal) for p in positions}, index=pd.RangeIndex(len(table))
+        {p: json_column_text(values[p], spec.decimal) for p in positions}, index=pd.RangeIndex(n), dtype=object
     )
 
 
@@ -618,7 +542,8 @@ def read_source(spec: SourceSpec) -> pd.DataFrame:
     positions = sorted(set(located.values()))
     with _reading(spec):
         table = _COLUMN_READERS[spec.format](spec, headers, positions)
-    _JSON_TABLES.clear()  # the parse shared with the header check is not kept through the build
+    if spec.format == "json":  # the parse shared with the header check is not kept through the build
+        _JSON_TABLES.clear()
     quarantined = qr.quarantine(table, located)
     frame = _canonical_frame(spec, located, table, quarantined)
     hints = [h for h in (qr.quarantine_hint(spec.name, len(table), quarantined), *decimal_hints(spec, frame)) if h]
@@ -632,6 +557,27 @@ def _locate(spec: SourceSpec, headers: Sequence[str]) -> dict[str, int]:
     return locate_or_hint(spec, headers, _csv_header)
 
 
+def _one_chunk(text: pd.Series) -> pd.Series:
+    """A text column held as one Arrow array: the layout a column built from Python strings has.
+
+    The pandas CSV reader gives columns in several chunks; chunks change how Parquet pages are
+    cut (not the values), so outputs are kept byte-identical by joining them here.
+    """
+    import pyarrow as pa
+
+    array = pa.array(text)
+    if isinstance(array, pa.ChunkedArray) and array.num_chunks > 1:
+        return pd.Series(pd.array(array.combine_chunks(), dtype=TEXT_DTYPE), index=text.index, name=text.name)
+    return text
+
+
+def _not_empty(column: pd.Series) -> np.ndarray:
+    """Cells that are not ``""`` (a missing cell counts as not empty, as ``NaN != ""``)."""
+    if isinstance(column.dtype, pd.StringDtype):
+        return column.ne("").to_numpy(dtype=bool, na_value=True)
+    return column.to_numpy(dtype=object) != ""
+
+
 def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFrame,
                      quarantined: Sequence[qr.Quarantined] = ()) -> pd.DataFrame:
     """Name, order and type the picked columns; add source, row_number, record_id, constants.
@@ -640,24 +586,27 @@ def _canonical_frame(spec: SourceSpec, located: dict[str, int], table: pd.DataFr
     """
     keep = np.zeros(len(table), dtype=bool) if located else np.ones(len(table), dtype=bool)
     for position in set(located.values()):
-        keep |= table[position].to_numpy(dtype=object) != ""
+        keep |= _not_empty(table[position])
     keep[[q.row_number - 1 for q in quarantined]] = False
-    kept = table.loc[keep]
     row_number = np.flatnonzero(keep).astype("int64") + 1
+    index = pd.RangeIndex(len(row_number))
+
+    def text(position: int) -> pd.Series:  # the kept cells of a column, as text (no copy when they are already)
+        return _one_chunk(table[position][keep].astype(TEXT_DTYPE)).set_axis(index)
+
     constants = spec.constant_values
     out: dict[str, Any] = {
-        "source": pd.Series(spec.name, index=kept.index, dtype=TEXT_DTYPE),
-        "row_number": row_number,
-        "record_id": kept[located["record_id"]] if "record_id" in located else row_number.astype(str),
+        "source": pd.Series(spec.name, index=index, dtype=TEXT_DTYPE),
+        "row_number": pd.Series(row_number, index=index),
+        "record_id": text(located["record_id"]) if "record_id" in located
+        else pd.Series(row_number.astype(str), index=index, dtype=TEXT_DTYPE),
     }
     for name in field_names(spec.kind):
         if name in located and name != "record_id":
-            out[name] = kept[located[name]]
+            out[name] = text(located[name])
         elif name in constants:
-            out[name] = pd.Series(constants[name], index=kept.index, dtype=TEXT_DTYPE)
-    frame = pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in out.items()})
-    text_columns = [c for c in frame.columns if c != "row_number"]
-    frame = frame.astype(dict.fromkeys(text_columns, TEXT_DTYPE))
+            out[name] = pd.Series(constants[name], index=index, dtype=TEXT_DTYPE)
+    frame = pd.DataFrame(out)
     frame.attrs = {"rows_in_file": len(table)}
     if quarantined:
         frame.attrs["quarantined"] = qr.QuarantinedRows(quarantined)
@@ -675,5 +624,6 @@ def check_headers(manifest: Manifest) -> None:
     ManifestError
         On the first absent or ambiguous header, or unreadable header row.
     """
+    _SHEET_ROWS.clear()  # kept rows: one manifest's sheets at most
     for spec in manifest.sources:
         _locate(spec, read_header(spec))

@@ -47,3 +47,28 @@ def test_a_json_parse_is_not_kept_after_the_read(tmp_path):
     frame = readers.read_source(load_manifest(tmp_path / "sources.yml").sources[0])
     assert frame["vat"].tolist() == ["01234567890"]
     assert not readers._JSON_TABLES  # memory: the flattened records go once the columns are taken
+
+
+def test_a_sheet_is_parsed_once_and_not_kept_after_the_read(tmp_path, monkeypatch):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Name", "VAT"])
+    book.active.append(["Rossi", "01234567890"])
+    book.save(tmp_path / "a.xlsx")
+    source = {"name": "a", "kind": "directory", "path": "a.xlsx", "format": "xlsx", "columns": {"name": "Name",
+                                                                                                  "vat": "VAT"}}
+    (tmp_path / "sources.yml").write_text(yaml.safe_dump({"sources": [source]}), encoding="utf-8")
+    readers.forget_parsed()  # rows other tests' header checks kept
+    parses = []
+    original = readers._parse_sheet
+    monkeypatch.setattr(readers, "_parse_sheet", lambda spec: parses.append(spec.name) or original(spec))
+    manifest = load_manifest(tmp_path / "sources.yml")  # the header check parses the sheet and keeps its rows
+    assert readers._SHEET_ROWS
+    frame = readers.read_source(manifest.sources[0])
+    assert parses == ["a"] and frame["vat"].tolist() == ["01234567890"]
+    assert not readers._SHEET_ROWS  # memory: the rows go once the columns are taken
+    readers._HEADERS.clear()
+    load_manifest(tmp_path / "sources.yml")
+    readers.forget_parsed()
+    assert not readers._SHEET_ROWS and readers.read_source(manifest.sources[0])["name"].tolist() == ["Rossi"]
