@@ -416,8 +416,12 @@ def main(argv: list[str] | None = None) -> None:
     for firms in args.light:
         raw, truth = args.work / f"rawlight{firms}", args.work / f"truthlight{firms}"
         try:
+            timing = truth / "simulate_light.json"  # a cached world keeps the measurement of its simulation
             if not (truth / "records.parquet").exists():
                 sim = _run_child("simulate_light", str(raw), str(truth), str(firms), str(args.seed))
+                timing.write_text(json.dumps(sim), encoding="utf-8")
+            sim = json.loads(timing.read_text(encoding="utf-8")) if timing.exists() else None
+            if sim is not None:
                 rows.append({"task": "simulate_light", "firms": firms, "records": sim["rows"], "method": "channelstudy",
                              "stage": "total", "seconds": round(sim["seconds"], 3), "peak_mb": round(sim["peak_mb"])})
                 print(f"simulated (light) {firms}: {sim['seconds']:.1f} s, {sim['peak_mb']:.0f} MB", flush=True)
