@@ -317,6 +317,9 @@ class _GuardedClusters:
         np.bitwise_or.at(forms, parent, bits)
         self.vat: list[int] = vat.tolist()
         self.forms: list[int] = forms.tolist()
+        self.form_dtype = forms.dtype
+        self.form_floor = config.legal_form_conflict_threshold - _SCORE_TOLERANCE / 100
+        """Name edges scoring below this are refused between disjoint legal forms."""
 
     def find(self, node: int) -> int:
         """Return the root of ``node`` (with path halving)."""
@@ -330,7 +333,7 @@ class _GuardedClusters:
         """Try edges in the given order under the guards; return the mask of the accepted ones."""
         parent, vat, forms = self.parent, self.vat, self.forms
         check_vat = not self.config.allow_vat_conflict_merge
-        form_floor = self.config.legal_form_conflict_threshold - _SCORE_TOLERANCE / 100
+        form_floor = self.form_floor
         accepted = np.zeros(len(a), dtype=bool)
         for k, (x, y, s) in enumerate(zip(a.tolist(), b.tolist(), score.tolist(), strict=True)):
             while parent[x] != x:
@@ -351,6 +354,10 @@ class _GuardedClusters:
             forms[keep] = fx | fy
             accepted[k] = True
         return accepted
+
+    def form_array(self) -> np.ndarray:
+        """The legal-form bitmask held at every node, shape ``(n,)`` (meaningful at roots)."""
+        return np.asarray(self.forms, dtype=self.form_dtype)
 
     def roots(self) -> np.ndarray:
         """Return the root of every node, shape ``(n,)`` (pointer jumping over the array)."""
@@ -385,8 +392,8 @@ def _vat_parents(work: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
 def _name_edges(
     work: pd.DataFrame, roots: np.ndarray, config: LinkConfig, exact: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate name edges ``(a, b, score)`` in the order to apply them.
+) -> blocks.NameEdges:
+    """Candidate name edges, to apply in two levels (:class:`channelstudy.build.link_blocks.NameEdges`).
 
     ``exact=False``: similar names within blocks (identical keys in a block score 1.0).
     ``exact=True``: identical name keys whatever the block (all scores 1.0).
@@ -416,7 +423,7 @@ def _name_edges(
     entry[keyed.to_numpy()] = codes
     margin = None if config.allow_vat_conflict_merge else config.ambiguity_margin
     carries_vat = work["vat"].notna().to_numpy()[roots]
-    return blocks.name_edges(entry, n_entries, pairs, roots, carries_vat, margin)
+    return blocks.NameEdges(entry, n_entries, pairs, roots, carries_vat, margin)
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,13 +431,18 @@ def _name_edges(
 # --------------------------------------------------------------------------------------------
 
 
-def _apply_name_edges(clusters: _GuardedClusters, edges: tuple[np.ndarray, ...]) -> pd.DataFrame:
-    """Apply candidate edges in order under the guards; return the accepted ones."""
-    a, b, score = edges
-    accepted = clusters.apply(a, b, score)
-    return pd.DataFrame({"a": a[accepted], "b": b[accepted], "score": score[accepted]}).astype(
-        {"a": np.int64, "b": np.int64, "score": float}
-    )
+def _apply_name_edges(clusters: _GuardedClusters, edges: blocks.NameEdges) -> pd.DataFrame:
+    """Apply the candidate edges in order under the guards (score 1.0 first); return the accepted ones."""
+    accepted = []
+    for level in ("top", "below_top"):
+        if level == "top":
+            a, b, score = edges.top()
+        else:  # the clusters after the top level let most of the edges below it go (see NameEdges)
+            roots = clusters.roots()
+            a, b, score = edges.below_top(roots, clusters.form_array(), clusters.form_floor)
+        kept = clusters.apply(a, b, score)
+        accepted.append(pd.DataFrame({"a": a[kept], "b": b[kept], "score": score[kept]}))
+    return pd.concat(accepted, ignore_index=True).astype({"a": np.int64, "b": np.int64, "score": float})
 
 
 def _link_unblocked(clusters: _GuardedClusters, work: pd.DataFrame) -> pd.DataFrame:
