@@ -131,8 +131,7 @@ def _ratio_pairs(strings: np.ndarray, scorer, cutoff: float) -> tuple[np.ndarray
     lengths = np.fromiter((len(x) for x in strings), dtype=np.int64, count=len(strings))
     order = np.argsort(lengths, kind="stable")
     by_length, ordered = lengths[order], strings[order]
-    cutoff = max(cutoff, SCORE_TOLERANCE)  # cdist's zeros are then exactly the pairs below it
-    reach = (200.0 - cutoff) / cutoff
+    reach = (200.0 - cutoff) / cutoff if cutoff > 0 else np.inf
     found_i, found_j, found_s = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0)]
     m = len(strings)
     for start in range(0, m - 1, RATIO_ROWS):
@@ -140,7 +139,7 @@ def _ratio_pairs(strings: np.ndarray, scorer, cutoff: float) -> tuple[np.ndarray
         end = int(np.searchsorted(by_length, by_length[stop - 1] * reach * (1 + 1e-9), side="right"))
         scores = process.cdist(ordered[start:stop], ordered[start:end], scorer=scorer, score_cutoff=cutoff,
                                dtype=np.float64, workers=1)
-        rows, cols = np.nonzero(scores)  # cdist gives 0 below score_cutoff (> 0)
+        rows, cols = np.nonzero(scores >= cutoff)  # cdist may return a score a hair below its cutoff
         upper = cols > rows
         rows, cols = rows[upper], cols[upper]
         found_i.append(order[rows + start])
