@@ -126,8 +126,10 @@ def _brute_force(strings: np.ndarray, cutoff: float) -> set[tuple[int, int, floa
     return {(i, j, scores[i, j]) for i, j in zip(*np.nonzero(np.triu(scores >= cutoff, k=1)), strict=True)}
 
 
-def test_a_pair_at_the_length_bound_is_still_compared() -> None:
-    # 11 and 13 letters, one a prefix of the other: ratio = 200 * 11 / 24 = 91.667, the most those lengths allow
+def test_a_pair_at_the_length_bound_is_still_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 11 and 13 letters, one a prefix of the other: ratio = 200 * 11 / 24 = 91.667, the most those lengths allow;
+    # one row per chunk, so the 11-letter row's window must reach exactly 13 letters
+    monkeypatch.setattr(link_blocks, "RATIO_ROWS", 1)
     strings = np.array(["ABCDEFGHIJKLM", "ABCDEFGHIJK", "ABCDEFGHIJKLMN"], dtype=object)
     cutoff = 200 * 11 / 24 - 1e-6
     i, j, score = link_blocks._ratio_pairs(strings, fuzz.ratio, cutoff)
