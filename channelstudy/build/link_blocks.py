@@ -110,7 +110,7 @@ def _triangle_pairs(strings: np.ndarray, scorer, cutoff: float) -> tuple[np.ndar
     return np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s)
 
 
-RATIO_ROWS = 256
+RATIO_ROWS = 64
 """Rows per :func:`rapidfuzz.process.cdist` call of :func:`_ratio_pairs` (a narrower length window)."""
 
 
