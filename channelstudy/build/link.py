@@ -229,10 +229,11 @@ def _check_input(records: pd.DataFrame, config: LinkConfig) -> None:
     for column in ("source", "record_id", "row_number"):
         if records[column].isna().any():
             raise ValueError(f"records has missing values in {column!r}")
-    keys = records[["source", "record_id"]].astype("string")
-    duplicated = keys.duplicated(keep=False)
+    source_code = pd.factorize(records["source"].astype("string"))[0].astype(np.int64)
+    record_code, record_ids = pd.factorize(records["record_id"].astype("string"))
+    duplicated = pd.Series(source_code * len(record_ids) + record_code).duplicated(keep=False).to_numpy()
     if duplicated.any():
-        example = keys[duplicated].iloc[0].tolist()
+        example = records[["source", "record_id"]].astype("string")[duplicated].iloc[0].tolist()
         raise ValueError(
             f"(source, record_id) must be unique; {int(duplicated.sum())} rows share a key, e.g. {example}"
         )
@@ -278,9 +279,8 @@ def _prepare(records: pd.DataFrame, config: LinkConfig) -> pd.DataFrame:
             "form": _legal_form_family(legal_form).to_numpy(),
         }
     )
-    work = work.sort_values(
-        ["priority", "source", "row_number", "record_id"], kind="stable", ignore_index=True
-    )
+    order = np.lexsort([pd.factorize(work[c], sort=True)[0] for c in ("record_id", "row_number", "source", "priority")])
+    work = work.take(order).reset_index(drop=True)  # sorted by priority, source, row_number, record_id
     work["key"] = work["source"] + ":" + work["record_id"]
     work["linkable"] = work["name"].notna() | work["vat"].notna()
     return work[["pos", "key", "vat", "name", "block", "form", "linkable"]]
@@ -376,10 +376,10 @@ def _vat_parents(work: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     parent array is already compressed.  Edges: columns ``a``, ``b`` (nodes), ``score`` (1.0).
     """
     parent = np.arange(len(work), dtype=np.int64)
-    with_vat = work.index[work["vat"].notna()].to_numpy()
-    hub = work.loc[with_vat].groupby("vat", sort=False).cumcount().to_numpy() == 0
-    hub_of = pd.Series(with_vat[hub], index=work.loc[with_vat[hub], "vat"].to_numpy())
-    parent[with_vat] = hub_of.reindex(work.loc[with_vat, "vat"].to_numpy()).to_numpy()
+    code = pd.factorize(work["vat"])[0]  # numbered in order of first appearance, -1 for none
+    with_vat = np.flatnonzero(code >= 0)
+    _, first = np.unique(code[with_vat], return_index=True)
+    parent[with_vat] = with_vat[first][code[with_vat]]
     spokes = with_vat[parent[with_vat] != with_vat]
     edges = pd.DataFrame({"a": parent[spokes], "b": spokes, "score": 1.0})
     return parent, edges

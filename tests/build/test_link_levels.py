@@ -165,3 +165,22 @@ def test_similar_pairs_takes_the_best_scorer_per_pair_once(scorer) -> None:
     expected = {k: v for k, v in expected.items() if v >= 0.9 - 1e-8}
     assert list(zip(i.tolist(), j.tolist(), strict=True)) == sorted(expected)
     np.testing.assert_allclose(score, [expected[k] for k in sorted(expected)])
+
+
+def test_the_linker_tries_one_edge_below_score_one_for_clusters_sharing_a_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A: nodes 0, 2, 4 (SRL); B: nodes 1, 3 (SRL): top level = stars (0, 2), (0, 4), (1, 3); below it only (0, 1)
+    from channelstudy.build import link as L
+
+    tried = []
+    apply = L._GuardedClusters.apply
+
+    def counting(self, a, b, score):
+        tried.append(list(zip(a.tolist(), b.tolist(), strict=True)))
+        return apply(self, a, b, score)
+
+    monkeypatch.setattr(L._GuardedClusters, "apply", counting)
+    records = _records([(None, A, "MI", "SRL"), (None, B, "MI", "SRL"), (None, A, "MI", None),
+                        (None, B, "MI", None), (None, A, "MI", "SRL")])
+    linked = link_records(records)
+    assert tried == [[(0, 2), (0, 4), (1, 3)], [(0, 1)]]
+    assert linked["matched_to"].tolist() == [pd.NA, "s:0", "s:0", "s:1", "s:0"]
