@@ -12,18 +12,21 @@ from channelstudy.clean.size import size_class
 
 # --- firms ------------------------------------------------------------------------------------
 
-def _mode_by_firm(values: pd.DataFrame, column: str) -> pd.Series:
+def _mode_by_firm(values: pd.DataFrame, column: str, firm_code: np.ndarray | None = None) -> pd.Series:
     """Most frequent non-null value per firm; ties go to the most authoritative record, then the smallest value.
 
     Integer codes and one sort instead of a groupby of strings; indexed by firm in sorted order.
+    ``firm_code``: the codes of ``values["firm_id"]`` in sorted order (``pd.factorize(..., sort=True)``),
+    when the caller has them already.
 
     >>> frame = pd.DataFrame({"firm_id": ["f2", "f1", "f1", "f1", "f2"], "vat": ["b", "a", "c", "c", pd.NA],
     ...                       "priority": [1, 0, 2, 3, 0]})
     >>> _mode_by_firm(frame, "vat").to_dict()
     {'f1': 'c', 'f2': 'b'}
     """
-    v = values[["firm_id", column, "priority"]].dropna(subset=[column, "firm_id"])
-    firm, _ = pd.factorize(v["firm_id"], sort=True)
+    keep = np.flatnonzero((values[column].notna() & values["firm_id"].notna()).to_numpy())
+    v = values[["firm_id", column, "priority"]].iloc[keep]
+    firm = pd.factorize(v["firm_id"], sort=True)[0] if firm_code is None else firm_code[keep]
     value, uniques = pd.factorize(v[column], sort=True)
     width = max(len(uniques), 1)
     cell, row, inverse = np.unique(firm.astype(np.int64) * width + value, return_index=True, return_inverse=True)
@@ -59,16 +62,15 @@ def joined_by_firm(firm_id: pd.Series, text: pd.Series, *, distinct_sorted: bool
     >>> joined_by_firm(pd.Series(["f2", "f1", "f2", "f2"]), pd.Series(["b", "a", "a", "b"])).to_dict()
     {'f2': 'b;a;b', 'f1': 'a'}
     """
-    codes, firms = pd.factorize(np.asarray(firm_id, dtype=object), use_na_sentinel=False)
-    values = np.asarray(text, dtype=object)
+    codes, firms = pd.factorize(pd.Series(firm_id), use_na_sentinel=False)
     if distinct_sorted:
-        text_code, texts = pd.factorize(values, sort=True)
+        text_code, texts = pd.factorize(pd.Series(text), sort=True)
         width = max(len(texts), 1)
         cell = np.unique(codes.astype(np.int64) * width + text_code)
-        group, values = cell // width, texts[cell % width]
+        group, values = cell // width, np.asarray(texts, dtype=object)[cell % width]
     else:
         order = np.argsort(codes, kind="stable")
-        group, values = codes[order], values[order]
+        group, values = codes[order], np.asarray(text, dtype=object)[order]
     pieces = np.empty(2 * len(values), dtype=object)
     pieces[0::2] = values
     pieces[1::2] = ";"
@@ -121,15 +123,16 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
     order = _sorted_order(rec, ["firm_id", "priority", "source", "row_number"])  # the records' authority order
     first = _first_of(rec, order, "firm_id").set_index("firm_id")
     firms = pd.DataFrame(index=pd.Index(sorted(rec["firm_id"].unique()), name="firm_id"))
-    firms["vat"] = _mode_by_firm(rec, "vat")
+    firm_code = pd.factorize(rec["firm_id"], sort=True)[0]
+    firms["vat"] = _mode_by_firm(rec, "vat", firm_code)
     firms["name"] = first["name"].fillna(first["name_raw"].astype("str").str.strip())
-    firms["legal_form"] = _mode_by_firm(rec, "legal_form")
-    place = _mode_by_firm(rec, "istat_code")
+    firms["legal_form"] = _mode_by_firm(rec, "legal_form", firm_code)
+    place = _mode_by_firm(rec, "istat_code", firm_code)
     geo_cols = ["comune", "province", "region", "macro_area", "nuts2"]
     by_code = _first_of(rec, order, "istat_code").set_index("istat_code")[geo_cols]
     firms["istat_code"] = place
     firms[geo_cols] = by_code.reindex(place.reindex(firms.index)).to_numpy()
-    province = _mode_by_firm(rec, "province").reindex(firms.index)
+    province = _mode_by_firm(rec, "province", firm_code).reindex(firms.index)
     no_place = firms["istat_code"].isna()
     if no_place.any():
         prov_ref = _first_of(rec, order, "province", "region").set_index("province")[["region", "macro_area", "nuts2"]]
@@ -137,7 +140,7 @@ def resolve_firms(linked: pd.DataFrame, directory: pd.DataFrame, survey: pd.Data
         firms.loc[no_place, ["region", "macro_area", "nuts2"]] = prov_ref.reindex(province[no_place]).to_numpy()
     no_region = firms["region"].isna()
     if no_region.any():  # neither comune nor province: the region a source states, if any
-        region = _mode_by_firm(rec, "region_declared").reindex(firms.index)
+        region = _mode_by_firm(rec, "region_declared", firm_code).reindex(firms.index)
         region_ref = (_first_of(rec, order, "region_declared")
                       .set_index("region_declared")[["macro_area_declared", "nuts2_declared"]])
         firms.loc[no_region, "region"] = region[no_region]
