@@ -237,7 +237,9 @@ def _link_through(con, records: pd.DataFrame, config: LinkConfig, part_records: 
     ).df()
     number = result["number"]
     width = max(6, len(str(int(number.max())))) if number.notna().any() else 6
-    firm_id = np.array([None if pd.isna(k) else f"F{int(k):0{width}d}" for k in number], dtype=object)
+    firm_id = np.full(len(number), None, dtype=object)
+    valid = number.notna().to_numpy()  # labels as the in-memory linker's: F + zero-padded number, no per-record loop
+    firm_id[valid] = np.char.add("F", np.char.zfill(number[valid].to_numpy(np.int64).astype(str), width)).astype(object)
     index = records.index
     return {
         "firm_id": pd.Series(firm_id, index=index, dtype="string"),
