@@ -66,7 +66,8 @@ def joined_by_firm(firm_id: pd.Series, text: pd.Series, *, distinct_sorted: bool
     if distinct_sorted:
         text_code, texts = pd.factorize(pd.Series(text), sort=True)
         width = max(len(texts), 1)
-        cell = np.unique(codes.astype(np.int64) * width + text_code)
+        cell = np.sort(codes.astype(np.int64) * width + text_code)  # np.unique without options is far slower
+        cell = cell[np.r_[True, cell[1:] != cell[:-1]][: len(cell)]]
         group, values = cell // width, np.asarray(texts, dtype=object)[cell % width]
     else:
         order = np.argsort(codes, kind="stable")
