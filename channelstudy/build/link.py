@@ -221,6 +221,11 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
+def _text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``values`` as a positional ``str`` array (missing as NaN), without a round trip through Python objects."""
+    return values.astype("str").array
+
+
 def _check_input(records: pd.DataFrame, config: LinkConfig) -> None:
     """Raise ``ValueError`` if ``records`` misses a column or has bad keys or VATs."""
     missing = [c for c in (*REQUIRED_COLUMNS, config.block_on) if c not in records.columns]
@@ -269,14 +274,14 @@ def _prepare(records: pd.DataFrame, config: LinkConfig) -> pd.DataFrame:
     work = pd.DataFrame(
         {
             "priority": pd.to_numeric(priority).fillna(0).to_numpy(),
-            "source": records["source"].astype("string").to_numpy(),
+            "source": _text(records["source"].astype("string")),
             "row_number": pd.to_numeric(records["row_number"]).to_numpy(),
-            "record_id": records["record_id"].astype("string").to_numpy(),
+            "record_id": _text(records["record_id"].astype("string")),
             "pos": np.arange(n),
-            "vat": _blank_to_na(records["vat"]).to_numpy(),
-            "name": _blank_to_na(records["name_key"]).to_numpy(),
-            "block": _blank_to_na(records[config.block_on]).to_numpy(),
-            "form": _legal_form_family(legal_form).to_numpy(),
+            "vat": _text(_blank_to_na(records["vat"])),
+            "name": _text(_blank_to_na(records["name_key"])),
+            "block": _text(_blank_to_na(records[config.block_on])),
+            "form": _text(_legal_form_family(legal_form)),
         }
     )
     order = np.lexsort([pd.factorize(work[c], sort=True)[0] for c in ("record_id", "row_number", "source", "priority")])
