@@ -7,6 +7,9 @@ the order in which the guarded union-find must try them, and keeps that list sho
 - **Distinct names once.**  Scores are computed between distinct ``(block, name_key)`` *entries*,
   never between records; ``token_sort_ratio`` is computed as the plain ``ratio`` of token-sorted
   strings (the same numbers, several times faster in :func:`rapidfuzz.process.cdist`).
+- **Length window.**  ``ratio`` cannot reach the threshold between strings of too different
+  lengths, so names are sorted by length and each chunk of rows is scored only against the
+  lengths that could (:func:`_ratio_pairs`): about a fifth of the comparisons at 0.92.
 - **Capped blocks.**  A block with more than ``LinkConfig.max_block_names`` distinct names is not
   compared all-against-all (the cost is quadratic) but within *sub-blocks*: names sharing their
   first ``k`` characters, or the first ``k`` characters of their token-sorted form, or their last
@@ -20,9 +23,17 @@ the order in which the guarded union-find must try them, and keeps that list sho
   only guard that can refuse a merge is the VAT conflict, and a refusal there is permanent: the
   edges from the entry's first node decide everything the others could, so only that star is
   kept.  Entries holding a record that the ambiguity rule concerns keep their full clique.
+- **One edge per pair of clusters below 1.0.**  Two similar entries would give every
+  combination of their members (thousands times thousands for a vendor named on thousands of
+  VAT-less pipeline lines: 9.3 million candidate edges on the 150,000-firm world, 192,000
+  accepted).  The edges scoring 1.0 are applied first (185,000 there); below 1.0, per entry
+  pair, only the first edge between two of the clusters they then form is kept when nothing can
+  accept a later one (:class:`NameEdges`): 66,000 candidates instead of 9.1 million.
 
-Edges are returned as arrays ``a < b`` (node numbers) and ``score``, sorted by score descending,
-then ``a``, then ``b``: the order of the original row-by-row implementation.
+Edges come as arrays ``a < b`` (node numbers) and ``score``, sorted by score descending, then
+``a``, then ``b``: the order of the original row-by-row implementation, level by level (all of
+:meth:`NameEdges.top` before :meth:`NameEdges.below_top`), and the accepted edges are exactly
+those of the full list.
 """
 
 from __future__ import annotations
