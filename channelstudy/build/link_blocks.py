@@ -322,16 +322,23 @@ class NameEdges:
         self.pairs = pairs
         self.ambiguous = np.zeros(len(self.m_entry), dtype=bool)
         if margin is not None:
-            ia, ib, score = self._asks()
-            self.ambiguous = _ambiguous_members(
-                self.m_entry, self.m_unit, self.m_vat, self.start, self.count, ia, ib, score, margin
+            # a VAT-less record is a cluster of its own, member of one entry: all the VAT-less members
+            # of an entry ask the same VAT clusters at the same scores, so the first one decides for all
+            free = np.flatnonzero(~self.m_vat)
+            askers = np.zeros(len(self.m_entry), dtype=bool)
+            askers[free[np.r_[True, self.m_entry[free][1:] != self.m_entry[free][:-1]][: len(free)]]] = True
+            ia, ib, score = self._asks(askers)
+            decided = _ambiguous_members(
+                self.m_entry, self.m_unit, self.m_vat, self.start, self.count, ia, ib, score, margin, askers
             )
+            ambiguous_entry = np.bincount(self.m_entry[decided], minlength=n_entries) > 0
+            self.ambiguous = ~self.m_vat & ambiguous_entry[self.m_entry]
         self.has_ambiguous = np.bincount(self.m_entry[self.ambiguous], minlength=n_entries) > 0
 
-    def _asks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Across-entry member pairs ``(VAT-less member, VAT member, score)``: the ambiguity rule's asks."""
+    def _asks(self, askers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Across-entry member pairs ``(asking VAT-less member, VAT member, score)``: the ambiguity rule's asks."""
         ea, eb, es = self.pairs
-        vat_members, free_members = np.flatnonzero(self.m_vat), np.flatnonzero(~self.m_vat)
+        vat_members, free_members = np.flatnonzero(self.m_vat), np.flatnonzero(askers)
         v_start, v_count = _ranges(self.m_entry[vat_members], self.n_entries)
         f_start, f_count = _ranges(self.m_entry[free_members], self.n_entries)
         free, vat, score = [], [], []
@@ -427,12 +434,12 @@ def _ordered(node_a: np.ndarray, node_b: np.ndarray, score: np.ndarray) -> tuple
     return a[order], b[order], score[order]
 
 
-def _ambiguous_members(m_entry, m_unit, m_vat, start, count, ia, ib, score, margin) -> np.ndarray:
-    """Members whose VAT-less cluster matches two VAT clusters about equally (within ``margin``).
+def _ambiguous_members(m_entry, m_unit, m_vat, start, count, ia, ib, score, margin, askers) -> np.ndarray:
+    """Asking members whose VAT-less cluster matches two VAT clusters about equally (within ``margin``).
 
     Asks are the across-entry edges from a VAT-less member to a VAT member, plus, within each
-    entry, every VAT-less member to (up to two of) the entry's VAT members at score 1.0 (two are
-    enough to decide a tie at the top score).
+    entry, every asking member (``askers``, VAT-less) to (up to two of) the entry's VAT members at
+    score 1.0 (two are enough to decide a tie at the top score).
     """
     a_asks, b_asks = ~m_vat[ia] & m_vat[ib], m_vat[ia] & ~m_vat[ib]
     vat_members = np.flatnonzero(m_vat)  # sorted by entry, as all members are
@@ -442,7 +449,7 @@ def _ambiguous_members(m_entry, m_unit, m_vat, start, count, ia, ib, score, marg
     top_two = vat_members[rank < 2]
     n_top = np.bincount(m_entry[top_two], minlength=len(start))
     top_start = np.r_[0, np.cumsum(n_top)[:-1]]
-    free = np.flatnonzero(~m_vat & (n_top[m_entry] > 0))
+    free = np.flatnonzero(askers & (n_top[m_entry] > 0))
     fe = m_entry[free]
     askers = np.repeat(free, n_top[fe])
     offset = np.arange(len(askers)) - np.repeat(np.cumsum(n_top[fe]) - n_top[fe], n_top[fe])

@@ -184,3 +184,13 @@ def test_the_linker_tries_one_edge_below_score_one_for_clusters_sharing_a_form(m
     linked = link_records(records)
     assert tried == [[(0, 2), (0, 4), (1, 3)], [(0, 1)]]
     assert linked["matched_to"].tolist() == [pd.NA, "s:0", "s:0", "s:1", "s:0"]
+
+
+def test_every_vat_less_record_of_an_ambiguous_name_stays_out_of_both_vat_firms() -> None:
+    # two firms ROSSI INFORMATICA with their own VATs, and two VAT-less records of that name: the first
+    # VAT-less record decides the ambiguity for the entry; neither joins a VAT firm, they join each other
+    records = _records([("01234567890", A, "MI", None), ("00743110157", A, "MI", None),
+                        (None, A, "MI", None), (None, A, "MI", None)])
+    linked = link_records(records)
+    assert linked["firm_id"].tolist() == ["F000001", "F000002", "F000003", "F000003"]
+    assert linked["matched_to"].tolist() == [pd.NA, pd.NA, pd.NA, "s:2"]
