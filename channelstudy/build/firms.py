@@ -24,21 +24,21 @@ def _mode_by_firm(values: pd.DataFrame, column: str, firm_code: np.ndarray | Non
     >>> _mode_by_firm(frame, "vat").to_dict()
     {'f1': 'c', 'f2': 'b'}
     """
-    keep = np.flatnonzero((values[column].notna() & values["firm_id"].notna()).to_numpy())
-    v = values[["firm_id", column, "priority"]].iloc[keep]
-    firm = pd.factorize(v["firm_id"], sort=True)[0] if firm_code is None else firm_code[keep]
-    value, uniques = pd.factorize(v[column], sort=True)
+    col, firm_id = values[column], values["firm_id"]
+    keep = np.flatnonzero((col.notna() & firm_id.notna()).to_numpy())
+    firm = (pd.factorize(firm_id, sort=True)[0] if firm_code is None else firm_code)[keep]
+    value, uniques = pd.factorize(col, sort=True)
     width = max(len(uniques), 1)
-    cell, row, inverse = np.unique(firm.astype(np.int64) * width + value, return_index=True, return_inverse=True)
+    cell, row, inverse = np.unique(firm.astype(np.int64) * width + value[keep], return_index=True,
+                                   return_inverse=True)
     n = np.bincount(inverse, minlength=len(cell))
     best = np.full(len(cell), np.inf)
-    np.fmin.at(best, inverse, pd.to_numeric(v["priority"]).to_numpy(dtype=float, na_value=np.nan))
+    np.fmin.at(best, inverse, pd.to_numeric(values["priority"]).to_numpy(dtype=float, na_value=np.nan)[keep])
     order = np.lexsort((cell % width, best, -n, cell // width))  # by firm, n desc, best asc, value asc
     firm_of = cell[order] // width
-    chosen = row[order][np.r_[True, firm_of[1:] != firm_of[:-1]][: len(order)]]
-    picked = v.iloc[chosen]
-    return pd.Series(picked[column].to_numpy(), index=pd.Index(picked["firm_id"].to_numpy(), name="firm_id"),
-                     name=column, dtype=v[column].dtype)
+    chosen = keep[row[order][np.r_[True, firm_of[1:] != firm_of[:-1]][: len(order)]]]
+    return pd.Series(col.iloc[chosen].to_numpy(), index=pd.Index(firm_id.iloc[chosen].to_numpy(), name="firm_id"),
+                     name=column, dtype=col.dtype)
 
 
 def declared_votes(declared: pd.DataFrame) -> pd.Series:
