@@ -221,6 +221,11 @@ def _blank_to_na(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
+def _text(values: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``values`` as a positional ``str`` array (missing as NaN), without a round trip through Python objects."""
+    return values.astype("str").array
+
+
 def _check_input(records: pd.DataFrame, config: LinkConfig) -> None:
     """Raise ``ValueError`` if ``records`` misses a column or has bad keys or VATs."""
     missing = [c for c in (*REQUIRED_COLUMNS, config.block_on) if c not in records.columns]
@@ -229,10 +234,11 @@ def _check_input(records: pd.DataFrame, config: LinkConfig) -> None:
     for column in ("source", "record_id", "row_number"):
         if records[column].isna().any():
             raise ValueError(f"records has missing values in {column!r}")
-    keys = records[["source", "record_id"]].astype("string")
-    duplicated = keys.duplicated(keep=False)
+    source_code = pd.factorize(records["source"].astype("string"))[0].astype(np.int64)
+    record_code, record_ids = pd.factorize(records["record_id"].astype("string"))
+    duplicated = pd.Series(source_code * len(record_ids) + record_code).duplicated(keep=False).to_numpy()
     if duplicated.any():
-        example = keys[duplicated].iloc[0].tolist()
+        example = records[["source", "record_id"]].astype("string")[duplicated].iloc[0].tolist()
         raise ValueError(
             f"(source, record_id) must be unique; {int(duplicated.sum())} rows share a key, e.g. {example}"
         )
@@ -268,19 +274,18 @@ def _prepare(records: pd.DataFrame, config: LinkConfig) -> pd.DataFrame:
     work = pd.DataFrame(
         {
             "priority": pd.to_numeric(priority).fillna(0).to_numpy(),
-            "source": records["source"].astype("string").to_numpy(),
+            "source": _text(records["source"].astype("string")),
             "row_number": pd.to_numeric(records["row_number"]).to_numpy(),
-            "record_id": records["record_id"].astype("string").to_numpy(),
+            "record_id": _text(records["record_id"].astype("string")),
             "pos": np.arange(n),
-            "vat": _blank_to_na(records["vat"]).to_numpy(),
-            "name": _blank_to_na(records["name_key"]).to_numpy(),
-            "block": _blank_to_na(records[config.block_on]).to_numpy(),
-            "form": _legal_form_family(legal_form).to_numpy(),
+            "vat": _text(_blank_to_na(records["vat"])),
+            "name": _text(_blank_to_na(records["name_key"])),
+            "block": _text(_blank_to_na(records[config.block_on])),
+            "form": _text(_legal_form_family(legal_form)),
         }
     )
-    work = work.sort_values(
-        ["priority", "source", "row_number", "record_id"], kind="stable", ignore_index=True
-    )
+    order = np.lexsort([pd.factorize(work[c], sort=True)[0] for c in ("record_id", "row_number", "source", "priority")])
+    work = work.take(order).reset_index(drop=True)  # sorted by priority, source, row_number, record_id
     work["key"] = work["source"] + ":" + work["record_id"]
     work["linkable"] = work["name"].notna() | work["vat"].notna()
     return work[["pos", "key", "vat", "name", "block", "form", "linkable"]]
@@ -317,6 +322,9 @@ class _GuardedClusters:
         np.bitwise_or.at(forms, parent, bits)
         self.vat: list[int] = vat.tolist()
         self.forms: list[int] = forms.tolist()
+        self.form_dtype = forms.dtype
+        self.form_floor = config.legal_form_conflict_threshold - _SCORE_TOLERANCE / 100
+        """Name edges scoring below this are refused between disjoint legal forms."""
 
     def find(self, node: int) -> int:
         """Return the root of ``node`` (with path halving)."""
@@ -330,7 +338,7 @@ class _GuardedClusters:
         """Try edges in the given order under the guards; return the mask of the accepted ones."""
         parent, vat, forms = self.parent, self.vat, self.forms
         check_vat = not self.config.allow_vat_conflict_merge
-        form_floor = self.config.legal_form_conflict_threshold - _SCORE_TOLERANCE / 100
+        form_floor = self.form_floor
         accepted = np.zeros(len(a), dtype=bool)
         for k, (x, y, s) in enumerate(zip(a.tolist(), b.tolist(), score.tolist(), strict=True)):
             while parent[x] != x:
@@ -352,6 +360,10 @@ class _GuardedClusters:
             accepted[k] = True
         return accepted
 
+    def form_array(self) -> np.ndarray:
+        """The legal-form bitmask held at every node, shape ``(n,)`` (meaningful at roots)."""
+        return np.asarray(self.forms, dtype=self.form_dtype)
+
     def roots(self) -> np.ndarray:
         """Return the root of every node, shape ``(n,)`` (pointer jumping over the array)."""
         parent = np.asarray(self.parent, dtype=np.int64)
@@ -369,10 +381,10 @@ def _vat_parents(work: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     parent array is already compressed.  Edges: columns ``a``, ``b`` (nodes), ``score`` (1.0).
     """
     parent = np.arange(len(work), dtype=np.int64)
-    with_vat = work.index[work["vat"].notna()].to_numpy()
-    hub = work.loc[with_vat].groupby("vat", sort=False).cumcount().to_numpy() == 0
-    hub_of = pd.Series(with_vat[hub], index=work.loc[with_vat[hub], "vat"].to_numpy())
-    parent[with_vat] = hub_of.reindex(work.loc[with_vat, "vat"].to_numpy()).to_numpy()
+    code = pd.factorize(work["vat"])[0]  # numbered in order of first appearance, -1 for none
+    with_vat = np.flatnonzero(code >= 0)
+    _, first = np.unique(code[with_vat], return_index=True)
+    parent[with_vat] = with_vat[first][code[with_vat]]
     spokes = with_vat[parent[with_vat] != with_vat]
     edges = pd.DataFrame({"a": parent[spokes], "b": spokes, "score": 1.0})
     return parent, edges
@@ -385,8 +397,8 @@ def _vat_parents(work: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
 
 def _name_edges(
     work: pd.DataFrame, roots: np.ndarray, config: LinkConfig, exact: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidate name edges ``(a, b, score)`` in the order to apply them.
+) -> blocks.NameEdges:
+    """Candidate name edges, to apply in two levels (:class:`channelstudy.build.link_blocks.NameEdges`).
 
     ``exact=False``: similar names within blocks (identical keys in a block score 1.0).
     ``exact=True``: identical name keys whatever the block (all scores 1.0).
@@ -416,7 +428,7 @@ def _name_edges(
     entry[keyed.to_numpy()] = codes
     margin = None if config.allow_vat_conflict_merge else config.ambiguity_margin
     carries_vat = work["vat"].notna().to_numpy()[roots]
-    return blocks.name_edges(entry, n_entries, pairs, roots, carries_vat, margin)
+    return blocks.NameEdges(entry, n_entries, pairs, roots, carries_vat, margin)
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,13 +436,18 @@ def _name_edges(
 # --------------------------------------------------------------------------------------------
 
 
-def _apply_name_edges(clusters: _GuardedClusters, edges: tuple[np.ndarray, ...]) -> pd.DataFrame:
-    """Apply candidate edges in order under the guards; return the accepted ones."""
-    a, b, score = edges
-    accepted = clusters.apply(a, b, score)
-    return pd.DataFrame({"a": a[accepted], "b": b[accepted], "score": score[accepted]}).astype(
-        {"a": np.int64, "b": np.int64, "score": float}
-    )
+def _apply_name_edges(clusters: _GuardedClusters, edges: blocks.NameEdges) -> pd.DataFrame:
+    """Apply the candidate edges in order under the guards (score 1.0 first); return the accepted ones."""
+    accepted = []
+    for level in ("top", "below_top"):
+        if level == "top":
+            a, b, score = edges.top()
+        else:  # the clusters after the top level let most of the edges below it go (see NameEdges)
+            roots = clusters.roots()
+            a, b, score = edges.below_top(roots, clusters.form_array(), clusters.form_floor)
+        kept = clusters.apply(a, b, score)
+        accepted.append(pd.DataFrame({"a": a[kept], "b": b[kept], "score": score[kept]}))
+    return pd.concat(accepted, ignore_index=True).astype({"a": np.int64, "b": np.int64, "score": float})
 
 
 def _link_unblocked(clusters: _GuardedClusters, work: pd.DataFrame) -> pd.DataFrame:

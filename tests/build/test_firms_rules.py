@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from channelstudy.build.firms import _mode_by_firm, declared_votes, resolve_firms
+from channelstudy.build.firms import (
+    _first_of,
+    _mode_by_firm,
+    _sorted_order,
+    declared_votes,
+    joined_by_firm,
+    resolve_firms,
+)
 from channelstudy.clean.ateco import title_2025
 
 NA = pd.NA
@@ -163,3 +172,61 @@ def test_without_comune_or_province_a_stated_region_places_the_firm(inputs):
     assert tuple(firms.loc["F4", ["region", "macro_area", "nuts2"]]) == puglia
     assert firms.loc["F4", ["istat_code", "comune", "province"]].isna().all()
     assert tuple(firms.loc["F3", ["province", "region", "macro_area", "nuts2"]]) == NAPOLI[2:]
+
+
+# --- the vectorised helpers against the plain pandas / Python rules they replace ----------------------
+
+def _mode_reference(values: pd.DataFrame, column: str) -> pd.Series:
+    v = values[["firm_id", column, "priority"]].dropna(subset=[column])
+    counts = v.groupby(["firm_id", column], sort=False).agg(n=("priority", "size"), best=("priority", "min"))
+    counts = counts.reset_index().sort_values(["firm_id", "n", "best", column], ascending=[True, False, True, True])
+    return counts.drop_duplicates("firm_id").set_index("firm_id")[column]
+
+
+def _joined_reference(firm_id: pd.Series, text: pd.Series, distinct_sorted: bool) -> dict:
+    groups: dict = {}
+    for firm, value in zip(firm_id.tolist(), text.tolist(), strict=True):
+        groups.setdefault(firm, []).append(value)
+    return {f: ";".join(sorted(set(v)) if distinct_sorted else v) for f, v in groups.items()}
+
+
+ROWS = st.lists(st.tuples(st.sampled_from(["F2", "F10", "F1", "G"]), st.sampled_from(["b", "a", "ab", "B", None]),
+                          st.integers(0, 3)), min_size=0, max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=ROWS)
+def test_mode_by_firm_matches_the_groupby_rule(rows):
+    values = pd.DataFrame(rows, columns=["firm_id", "x", "priority"]).astype({"firm_id": "str", "x": "str"})
+    got, expected = _mode_by_firm(values, "x"), _mode_reference(values, "x")
+    assert got.to_dict() == expected.to_dict()
+    assert got.index.tolist() == expected.index.tolist()  # sorted by firm
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=ROWS, distinct_sorted=st.booleans())
+def test_joined_by_firm_matches_the_row_loop(rows, distinct_sorted):
+    frame = pd.DataFrame(rows, columns=["firm_id", "x", "priority"]).fillna("z")
+    got = joined_by_firm(frame["firm_id"], frame["x"], distinct_sorted=distinct_sorted)
+    expected = _joined_reference(frame["firm_id"], frame["x"], distinct_sorted)
+    assert got.to_dict() == expected
+    assert got.index.tolist() == list(expected)  # firms in order of first appearance
+
+
+def test_joined_by_firm_with_the_separator_in_a_text():
+    got = joined_by_firm(pd.Series(["f", "g", "f"]), pd.Series(["a\x00b", "c", "d"]))
+    assert got.to_dict() == {"f": "a\x00b;d", "g": "c"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=ROWS)
+def test_first_of_and_the_sorted_order_match_sort_and_drop_duplicates(rows):
+    frame = pd.DataFrame(rows, columns=["firm_id", "x", "priority"]).astype({"firm_id": "str", "x": "str"})
+    order = _sorted_order(frame, ["x", "priority"])
+    expected = frame.sort_values(["x", "priority"])
+    assert order.tolist() == [frame.index.get_loc(i) for i in expected.index]
+    got = _first_of(frame, order, "x")
+    assert got.index.tolist() == expected.dropna(subset=["x"]).drop_duplicates("x").index.tolist()
+    both = _first_of(frame, _sorted_order(frame, ["firm_id"]), "firm_id", "x")
+    ref = frame.sort_values(["firm_id"]).dropna(subset=["firm_id", "x"]).drop_duplicates("firm_id")
+    assert both.index.tolist() == ref.index.tolist()
