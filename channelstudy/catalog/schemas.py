@@ -28,7 +28,7 @@ from channelstudy.vocabulary import (
     TIERS,
 )
 
-FIRM_ID = r"^F\d{6}$"
+FIRM_ID = r"^F\d{6,}$"  # seven digits from the millionth firm on
 
 
 def _col(dtype, description: str, *checks: pa.Check, nullable: bool = True, unique: bool = False) -> pa.Column:

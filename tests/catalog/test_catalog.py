@@ -65,3 +65,12 @@ def test_missing_table_says_which_stage_to_run(tmp_path):
 def test_statistics_tables_are_named_after_their_source():
     table = statistics_table("cloud")
     assert (table.name, table.filename, table.stage) == ("statistics_cloud", "statistics_cloud.parquet", "build")
+
+
+def test_firm_ids_take_a_seventh_digit_from_the_millionth_firm() -> None:
+    import re
+
+    from channelstudy.catalog.schemas import FIRM_ID
+
+    assert [bool(re.match(FIRM_ID, x)) for x in ("F000001", "F999999", "F1000000", "F12345", "G000001", "F00000a")] \
+        == [True, True, True, False, False, False]
