@@ -17,8 +17,10 @@ from channelstudy.build.rejects import (
     dedupe_first,
     dedupe_survey,
     empty_rejects,
+    quarantined_rows,
     reject_rows,
     rows_in_file,
+    unseen_rows,
 )
 from channelstudy.build.report import build_report, cleaning_counts
 from channelstudy.cli import main
@@ -293,3 +295,32 @@ def test_reject_rows_and_empty_rejects():
     assert empty.empty and empty["row_number"].dtype == np.int64
     assert all(str(empty[c].dtype) == "str" for c in ("source", "record_id", "reason", "detail"))
     assert list(empty.columns) == ["source", "record_id", "row_number", "reason", "detail"]
+
+
+def test_unseen_rows_by_hand() -> None:
+    assert unseen_rows(6, np.array([5, 1, 2]), np.array([3, 9])).tolist() == [4, 6]
+    empty = unseen_rows(3, [])  # an empty list is a float array to numpy: still row numbers
+    assert empty.tolist() == [1, 2, 3] and empty.dtype == np.int64
+    assert unseen_rows(3, np.array([0, -1, 4, 7])).tolist() == [1, 2, 3]  # outside 1..n: ignored
+    assert unseen_rows(4, np.array([1, 2]), np.array([4, 3])).tolist() == []
+    assert unseen_rows(0).tolist() == []
+
+
+def test_quarantined_rows_are_rejects_with_their_reason_and_not_blank() -> None:
+    from channelstudy.sources.quarantine import Quarantined, QuarantinedRows
+
+    frame = pd.DataFrame({"row_number": np.array([1, 4], dtype="int64")})
+    frame.attrs = {"rows_in_file": 5, "quarantined": QuarantinedRows(
+        [Quarantined(2, "too_few_fields", "line 3: 2 fields, the header has 3"),
+         Quarantined(3, "too_many_fields", "line 4: 4 fields, the header has 3")])}
+    bad = quarantined_rows(frame, "s")
+    assert bad.to_dict("list") == {"source": ["s", "s"], "record_id": ["2", "3"], "row_number": [2, 3],
+                                   "reason": ["too_few_fields", "too_many_fields"],
+                                   "detail": ["line 3: 2 fields, the header has 3", "line 4: 4 fields, the header has 3"]}
+    assert [str(t) for t in bad.dtypes] == ["str", "str", "int64", "str", "str"]
+    assert blank_rows(frame, "s")["row_number"].tolist() == [5]  # 2 and 3 are quarantined, not blank
+    clean = pd.DataFrame({"row_number": np.array([1], dtype="int64")})
+    clean.attrs = {"rows_in_file": 1}
+    none = quarantined_rows(clean, "s")
+    assert len(none) == 0 and list(none.columns) == ["source", "record_id", "row_number", "reason", "detail"]
+    assert [str(t) for t in none.dtypes] == ["str", "str", "int64", "str", "str"]
