@@ -477,6 +477,67 @@ def name_key(name: object, *, drop_words: Iterable[str] = ()) -> str | None:
     return _key_from_words(words, {_fold_word(w) for w in drop_words})
 
 
+def _variant(value: str) -> str:
+    """ASCII names equal up to case and spacing clean alike (the cleaning works on this form)."""
+    return " ".join(value.split()).upper() if value.isascii() else value
+
+
+def _clean_variant(
+    variant: str, drop: set[str], by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]]
+) -> tuple[str | None, str | None, str | None]:
+    """``(name, name_key, legal_form)`` of one :func:`_variant`, word by word (the reference path).
+
+    ``by_words`` caches matches and key per word sequence (variants share their words).
+    """
+    text = _tidy(variant)
+    if not text:
+        return None, None, None
+    words = _words(text)
+    texts = tuple(w.text for w in words)
+    known = by_words.get(texts)
+    if known is None:
+        matches = _find(words)
+        known = by_words[texts] = (matches, _key_from_words(list(texts), drop, matches) if words else None)
+    matches, key = known
+    core, code = _core(text, words, matches), _choose(matches)
+    name = f"{core.upper()} {CANONICAL_SPELLING[code]}" if code in CANONICAL_SPELLING else text.upper()
+    return name, key, code
+
+
+def _clean_one(value: str, *, drop_words: Iterable[str] = ()) -> tuple[str | None, str | None, str | None]:
+    """Reference for :func:`clean_names` on one non-missing name, without the plain-head shortcut.
+
+    >>> _clean_one("  rossi   informatica srl ")
+    ('ROSSI INFORMATICA S.R.L.', 'ROSSI INFORMATICA', 'SRL')
+    """
+    return _clean_variant(_variant(value), {_fold_word(w) for w in drop_words}, {})
+
+
+# The plain head of a name: words of >= 2 ASCII letters or digits, each followed by one space (or
+# ending the name), none of which can start a pattern (a word of the trie's root, either case).
+# Such words are never joined, never matched and never removed, so a name cleans as its head
+# followed by the cleaning of ``"QQ " + rest`` with "QQ" (a plain word) replaced by the head.
+_HEAD_WORD = r"[A-Za-z0-9]{2,}(?: |\Z)"
+_PLAIN_HEAD = re.compile(
+    "(?:(?!(?i:{}){})(?!(?i:{})){})+".format(
+        "|".join(sorted(_TRIE.exact)), r"(?: |\Z)", "|".join(p for p, _ in _TRIE.prefixes), _HEAD_WORD
+    )
+)
+_STAND_IN = "QQ"
+
+
+def _rest(
+    rest: str, by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]]
+) -> tuple[str, str, str | None] | None:
+    """Cleaning of ``_STAND_IN + rest`` without the stand-in; ``None`` if it does not start with it."""
+    name, key, code = _clean_variant(_STAND_IN + rest, set(), by_words)
+    if name is None or key is None or not name.startswith(_STAND_IN):
+        return None
+    if key != _STAND_IN and not key.startswith(_STAND_IN + " "):
+        return None
+    return name[len(_STAND_IN) :], key[len(_STAND_IN) :], code
+
+
 def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame:
     """Vectorised cleaning of a Series of company names (computed once per distinct name).
 
@@ -497,27 +558,25 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
     forms = names.copy()
     by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]] = {}  # variants share their words
     by_variant: dict[str, int] = {}  # ASCII names equal up to case and spacing clean alike: computed once
+    by_rest: dict[str, tuple[str, str, str | None] | None] = {}  # names after their plain head
     for i, value in enumerate(uniques):
-        variant = " ".join(value.split()).upper() if value.isascii() else value
+        variant = _variant(value)
         seen = by_variant.setdefault(variant, i)
         if seen != i:
             names[i], keys[i], forms[i] = names[seen], keys[seen], forms[seen]
             continue
-        text = _tidy(variant)
-        if not text:
-            continue
-        words = _words(text)
-        texts = tuple(w.text for w in words)
-        known = by_words.get(texts)
-        if known is None:
-            matches = _find(words)
-            known = by_words[texts] = (matches, _key_from_words(list(texts), drop, matches) if words else None)
-        matches, keys[i] = known
-        core, code = _core(text, words, matches), _choose(matches)
-        names[i] = (
-            f"{core.upper()} {CANONICAL_SPELLING[code]}" if code in CANONICAL_SPELLING else text.upper()
-        )
-        forms[i] = code
+        head = None if drop else _PLAIN_HEAD.match(variant)
+        if head is not None:
+            end = head.end()
+            rest = variant[end - 1 :] if variant[end - 1] == " " else ""
+            if rest not in by_rest:
+                by_rest[rest] = _rest(rest, by_words)
+            known_rest = by_rest[rest]
+            if known_rest is not None:
+                upper = variant[: end - 1 if rest else end].upper()
+                names[i], keys[i], forms[i] = upper + known_rest[0], upper + known_rest[1], known_rest[2]
+                continue
+        names[i], keys[i], forms[i] = _clean_variant(variant, drop, by_words)
     return pd.DataFrame(
         {
             "name": pd.array(names[codes], dtype="string"),
