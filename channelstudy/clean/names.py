@@ -79,6 +79,8 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from channelstudy.clean.exceptions import UnknownValue
 from channelstudy.vocabulary import LEGAL_FORMS
@@ -482,6 +484,19 @@ def _variant(value: str) -> str:
     return " ".join(value.split()).upper() if value.isascii() else value
 
 
+_ASCII_SPACES = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"  # what str.split() splits an ASCII string on
+
+
+def _variants(values: pa.Array) -> pa.Array:
+    """:func:`_variant` of every value of a string array at once.
+
+    >>> _variants(pa.array(["  rossi\tsrl ", "Caffè  srl"])).to_pylist()
+    ['ROSSI SRL', 'Caffè  srl']
+    """
+    spaced = pc.utf8_trim(pc.replace_substring_regex(values, _ASCII_SPACES, " "), " ")
+    return pc.if_else(pc.string_is_ascii(values), pc.ascii_upper(spaced), values)
+
+
 def _clean_variant(
     variant: str, drop: set[str], by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]]
 ) -> tuple[str | None, str | None, str | None]:
@@ -552,19 +567,17 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
     """
     drop = {_fold_word(w) for w in drop_words}
     codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
-    n = len(uniques)
+    values = pa.array(uniques, type=pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    variants = pc.dictionary_encode(_variants(values))
+    n = len(variants.dictionary)
     names = np.full(n + 1, None, dtype=object)  # position n stays None: code -1 (missing) picks it
     keys = names.copy()
     forms = names.copy()
     by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]] = {}  # variants share their words
-    by_variant: dict[str, int] = {}  # ASCII names equal up to case and spacing clean alike: computed once
     by_rest: dict[str, tuple[str, str, str | None] | None] = {}  # names after their plain head
-    for i, value in enumerate(uniques):
-        variant = _variant(value)
-        seen = by_variant.setdefault(variant, i)
-        if seen != i:
-            names[i], keys[i], forms[i] = names[seen], keys[seen], forms[seen]
-            continue
+    for i, variant in enumerate(variants.dictionary.to_pylist()):
         head = None if drop else _PLAIN_HEAD.match(variant)
         if head is not None:
             end = head.end()
@@ -577,11 +590,12 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
                 names[i], keys[i], forms[i] = upper + known_rest[0], upper + known_rest[1], known_rest[2]
                 continue
         names[i], keys[i], forms[i] = _clean_variant(variant, drop, by_words)
+    codes = np.append(variants.indices.to_numpy(zero_copy_only=False), n)[codes]
     return pd.DataFrame(
         {
-            "name": pd.array(names[codes], dtype="string"),
-            "name_key": pd.array(keys[codes], dtype="string"),
-            "legal_form": pd.array(forms[codes], dtype="string"),
+            "name": pd.array(names, dtype="string").take(codes),
+            "name_key": pd.array(keys, dtype="string").take(codes),
+            "legal_form": pd.array(forms, dtype="string").take(codes),
         },
         index=s.index,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +79,10 @@ def test_plain_heads_and_their_rest() -> None:
               for tail in ["", " ", " SRL", " LIMITATA", " INNOVATIVA", " ROSSI"]]
     assert _fast(values) == _reference(values)
     assert _fast(["ROSSI INFORMATICA S.R.L."]) == [["ROSSI INFORMATICA S.R.L.", "ROSSI INFORMATICA", "SRL"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u00a0\u2003aZé.'-"), max_size=12)))
+def test_property_variants_equal_variant(values: list[str]) -> None:
+    got = names._variants(pa.array(values, type=pa.string())).to_pylist()
+    assert got == [names._variant(v) for v in values]
