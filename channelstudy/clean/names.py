@@ -529,9 +529,10 @@ def _clean_one(value: str, *, drop_words: Iterable[str] = ()) -> tuple[str | Non
 
 
 # The plain head of a name: words of >= 2 ASCII letters or digits, each followed by one space (or
-# ending the name), none of which can start a pattern (a word of the trie's root, either case).
-# Such words are never joined, never matched and never removed, so a name cleans as its head
-# followed by the cleaning of ``"QQ " + rest`` with "QQ" (a plain word) replaced by the head.
+# ending the name), none of which can start a pattern (a word of the trie's root, either case),
+# optionally after two initials ("V.A. ").  Such words are never joined (the initials are a short
+# word, but a plain word follows them), never matched and never removed, so a name cleans as its
+# head followed by the cleaning of ``"QQ " + rest`` with "QQ" (a plain word) replaced by the head.
 _HEAD_WORD = r"[A-Za-z0-9]{2,}(?: |\Z)"
 _PLAIN_HEAD = re.compile(
     "(?:(?!(?i:{}){})(?!(?i:{})){})+".format(
@@ -539,6 +540,33 @@ _PLAIN_HEAD = re.compile(
     )
 )
 _STAND_IN = "QQ"
+
+
+_INITIALS = re.compile(r"[A-Za-z]\.[A-Za-z]\. ")
+_ROOT_PREFIXES = tuple(prefix for prefix, _ in _TRIE.prefixes)
+
+
+def _split_head(variant: str) -> tuple[str, str, str] | None:
+    """``(head upper-cased, head as key words, rest)`` of a variant; ``None`` without a plain head.
+
+    >>> _split_head("V.A. Rossi Dati S.r.l.")
+    ('V.A. ROSSI DATI', 'VA ROSSI DATI', ' S.r.l.')
+    >>> _split_head("ROSSI"), _split_head("I.N. ROSSI"), _split_head("SOC ROSSI")
+    (('ROSSI', 'ROSSI', ''), None, None)
+    """
+    start = 0
+    if _INITIALS.match(variant) is not None:
+        initials = (variant[0] + variant[2]).upper()
+        if initials in _TRIE.exact or initials.startswith(_ROOT_PREFIXES):
+            return None
+        start = len("V.A. ")
+    head = _PLAIN_HEAD.match(variant, start)
+    if head is None:
+        return None
+    end = head.end()
+    rest = variant[end - 1 :] if variant[end - 1] == " " else ""
+    upper = variant[: end - 1 if rest else end].upper()
+    return upper, upper.replace(".", "") if start else upper, rest
 
 
 def _rest(
@@ -578,16 +606,14 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
     by_words: dict[tuple[str, ...], tuple[list[_Match], str | None]] = {}  # variants share their words
     by_rest: dict[str, tuple[str, str, str | None] | None] = {}  # names after their plain head
     for i, variant in enumerate(variants.dictionary.to_pylist()):
-        head = None if drop else _PLAIN_HEAD.match(variant)
-        if head is not None:
-            end = head.end()
-            rest = variant[end - 1 :] if variant[end - 1] == " " else ""
+        split = None if drop else _split_head(variant)
+        if split is not None:
+            head, key_head, rest = split
             if rest not in by_rest:
                 by_rest[rest] = _rest(rest, by_words)
             known_rest = by_rest[rest]
             if known_rest is not None:
-                upper = variant[: end - 1 if rest else end].upper()
-                names[i], keys[i], forms[i] = upper + known_rest[0], upper + known_rest[1], known_rest[2]
+                names[i], keys[i], forms[i] = head + known_rest[0], key_head + known_rest[1], known_rest[2]
                 continue
         names[i], keys[i], forms[i] = _clean_variant(variant, drop, by_words)
     codes = np.append(variants.indices.to_numpy(zero_copy_only=False), n)[codes]

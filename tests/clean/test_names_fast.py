@@ -21,7 +21,8 @@ FORMS = [
 ]
 SEPARATORS = [" ", "  ", "\t", " - ", ", ", "\n", " \u00a0", "", "-", ".", "'", "’", " ,", "/", " & "]
 WORDS = ["ROSSI", "Rossi", "rossi", "Bianchi", "DATA", "IT", "A", "B", "G.I.S.", "Caffè", "CAFFE'", "DE",
-         "SOC", "In", "Start", "Responsabilità", "SAS2", "X", "É", "ÀB", "QQ", "ŞIRKET", "ß", "ﬁ", ""]
+         "SOC", "In", "Start", "Responsabilità", "SAS2", "X", "É", "ÀB", "QQ", "ŞIRKET", "ß", "ﬁ", "",
+         "V.A.", "v.a.", "I.N.", "S.A.", "a.b.", "B.V.", "V.A.S.", "R."]
 
 piece = st.one_of(
     st.sampled_from(FORMS), st.sampled_from(WORDS), st.from_regex(r"[A-Za-z0-9]{1,6}", fullmatch=True),
@@ -77,6 +78,11 @@ def test_plain_heads_and_their_rest() -> None:
     starts = [*names._TRIE.exact, *(prefix + "ILITA" for prefix, _ in names._TRIE.prefixes)]
     values = [f"{head}{word}{tail}" for word in starts + FORMS for head in ["ROSSI ", "Rossi Dati "]
               for tail in ["", " ", " SRL", " LIMITATA", " INNOVATIVA", " ROSSI"]]
+    assert _fast(values) == _reference(values)
+    # two initials before the plain head: those that fold to a pattern's first word, and short words after
+    letters = sorted({w for w in names._TRIE.exact if len(w) == 2} | {"VA", "QQ", "DI"})
+    values = [f"{a}.{b}. {head}{tail}" for a, b in letters for head in ["", "ROSSI ", "Rossi Dati ", "A ", "B.C. "]
+              for tail in ["", " SRL", "LIQUIDAZIONE", "LIQUIDAZIONE SRL", "A R.L.", "& C. S.A.S."]]
     assert _fast(values) == _reference(values)
     assert _fast(["ROSSI INFORMATICA S.R.L."]) == [["ROSSI INFORMATICA S.R.L.", "ROSSI INFORMATICA", "SRL"]]
 
