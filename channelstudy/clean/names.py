@@ -534,9 +534,28 @@ def _clean_one(value: str, *, drop_words: Iterable[str] = ()) -> tuple[str | Non
 # word, but a plain word follows them), never matched and never removed, so a name cleans as its
 # head followed by the cleaning of ``"QQ " + rest`` with "QQ" (a plain word) replaced by the head.
 _HEAD_WORD = r"[A-Za-z0-9]{2,}(?: |\Z)"
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex matching exactly ``words``, as a trie (faster than a flat alternation).
+
+    >>> _alternation(["IN", "INC", "ISRL", "A"])
+    '(?:A|I(?:NC?|SRL))'
+    """
+    words = set(words)
+    if words == {""}:
+        return ""
+    groups = itertools.groupby(sorted(w for w in words if w), key=lambda w: w[0])
+    alternatives = [re.escape(first) + _alternation(w[1:] for w in group) for first, group in groups]
+    body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+    if "" not in words:
+        return body
+    return f"(?:{body})?" if len(body) > 1 and not body.startswith("(?:") else body + "?"
+
+
 _PLAIN_HEAD = re.compile(
     "(?:(?!(?i:{}){})(?!(?i:{})){})+".format(
-        "|".join(sorted(_TRIE.exact)), r"(?: |\Z)", "|".join(p for p, _ in _TRIE.prefixes), _HEAD_WORD
+        _alternation(_TRIE.exact), r"(?: |\Z)", "|".join(p for p, _ in _TRIE.prefixes), _HEAD_WORD
     )
 )
 _STAND_IN = "QQ"

@@ -92,3 +92,17 @@ def test_plain_heads_and_their_rest() -> None:
 def test_property_variants_equal_variant(values: list[str]) -> None:
     got = names._variants(pa.array(values, type=pa.string())).to_pylist()
     assert got == [names._variant(v) for v in values]
+
+
+def test_plain_head_stops_exactly_at_pattern_words() -> None:
+    """The trie-shaped alternation refuses the pattern words and nothing else (near misses pass)."""
+    for word in names._TRIE.exact:
+        for candidate in {word, word + "X", word + "C", word[:-1], word[1:], word.lower(), word.title()}:
+            if len(candidate) < 2:
+                continue
+            refused = candidate.upper() in names._TRIE.exact
+            split = names._split_head(f"ROSSI {candidate} DATI")
+            assert split is not None and (split[0] == "ROSSI") == refused, candidate
+    for prefix in ("RESPONSAB", "REPONSAB", "RESPONSA", "RESP"):
+        split = names._split_head(f"ROSSI {prefix}ILITA DATI")
+        assert split is not None and (split[0] == "ROSSI") == prefix.startswith(("RESPONSAB", "REPONSAB"))
