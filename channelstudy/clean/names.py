@@ -609,6 +609,14 @@ def clean_names(s: pd.Series, *, drop_words: Iterable[str] = ()) -> pd.DataFrame
     (:func:`name_key`) and ``legal_form`` (:func:`legal_form`, ``<NA>`` when no form is
     recognised), same index as ``s``.
 
+    Notes
+    -----
+    Case and spacing variants are computed and deduplicated with pyarrow over the distinct names;
+    a variant with a plain head (see ``_split_head``) is its head followed by the cleaning of its
+    rest, which is computed once per distinct rest (" S.R.L.", "", " DITTA INDIVIDUALE" ...); only
+    the other variants (about one in ten in the simulated worlds) go word by word.  The result is
+    that of ``_clean_one`` on every name (tested with hypothesis).
+
     >>> clean_names(pd.Series(["TECHNICALDESIGN SRL", "TECHNICAL DESIGN S.R.L."])).legal_form.tolist()
     ['SRL', 'SRL']
     """
