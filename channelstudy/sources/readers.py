@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import gzip
 import io
 import json
@@ -341,13 +342,41 @@ def _file_state(spec: SourceSpec) -> tuple:
     return str(spec.path), stat.st_mtime_ns, stat.st_size, spec.record_path
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (restored on exit, also after an error).
+
+    Parsing a roster allocates millions of dicts and lists, none of them in a cycle; each
+    collection their allocation triggers walks every container alive, which cost twice as
+    much as the parse itself (150,000-firm world: 2.2 CPU s instead of 0.7).
+
+    >>> with _collector_paused():
+    ...     gc.isenabled()
+    False
+    >>> try:
+    ...     with _collector_paused():
+    ...         raise ValueError("bad record")
+    ... except ValueError:
+    ...     pass
+    >>> gc.isenabled()
+    True
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _json_table(spec: SourceSpec) -> tuple[dict[str, list[Any]], int]:
     """Records flattened (:func:`flatten_records`), not yet text; parsed once per file state."""
     key = _file_state(spec)
     if key not in _JSON_TABLES:  # header check and read share one parse (the last file only: memory)
-        records = _json_records(spec)
         _JSON_TABLES.clear()
-        _JSON_TABLES[key] = flatten_records(records)
+        with _collector_paused():
+            _JSON_TABLES[key] = flatten_records(_json_records(spec))
     return _JSON_TABLES[key]
 
 
