@@ -266,7 +266,7 @@ def _arrow_text(column: pd.Series):
         array = pa.array(column)
     else:
         values = column.to_numpy(dtype=object)
-        if not all(type(v) is str for v in values):
+        if len(values) and pd.api.types.infer_dtype(values, skipna=False) != "string":  # every cell str (C loop)
             return None
         array = pa.array(values, type=pa.large_string())
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
