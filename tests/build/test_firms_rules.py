@@ -230,3 +230,55 @@ def test_first_of_and_the_sorted_order_match_sort_and_drop_duplicates(rows):
     both = _first_of(frame, _sorted_order(frame, ["firm_id"]), "firm_id", "x")
     ref = frame.sort_values(["firm_id"]).dropna(subset=["firm_id", "x"]).drop_duplicates("firm_id")
     assert both.index.tolist() == ref.index.tolist()
+
+
+# --- hand-made cases for the vectorised helpers' own contract (each kills mutants the property tests miss) ---
+
+def test_joined_by_firm_keeps_a_missing_firm_as_its_own_group():
+    # use_na_sentinel=False: a record without a firm is grouped (last here, by first appearance), not dropped
+    got = joined_by_firm(pd.Series(["f", NA, "f"], dtype="str"), pd.Series(["a", "b", "c"]))
+    assert got.tolist() == ["a;c", "b"]
+    assert got.index[0] == "f" and pd.isna(got.index[1])
+
+
+def test_joined_by_firm_joins_in_one_pass_without_the_per_firm_fallback(monkeypatch):
+    # without a NUL in any text the fast path must give every firm's text itself: the groupby fallback
+    # (always right, but a Python loop per firm) would hide a wrong split of the joined string
+    def no_groupby(*args, **kwargs):
+        raise AssertionError("the per-firm groupby fallback ran")
+
+    monkeypatch.setattr(pd.Series, "groupby", no_groupby)
+    firm_id, text = pd.Series(["g", "f", "g", "h", "f"]), pd.Series(["c", "e", "a", "d", "b"])
+    assert joined_by_firm(firm_id, text).to_dict() == {"g": "c;a", "f": "e;b", "h": "d"}
+    assert joined_by_firm(firm_id, text, distinct_sorted=True).to_dict() == {"g": "a;c", "f": "b;e", "h": "d"}
+    assert joined_by_firm(firm_id[:1], text[:1]).to_dict() == {"g": "c"}
+
+
+def test_sorted_order_without_columns_keeps_the_rows_in_place():
+    assert _sorted_order(pd.DataFrame({"f": ["b", "a", "c"]}), []).tolist() == [0, 1, 2]
+
+
+def test_mode_by_firm_keeps_the_column_name_and_dtype_and_names_the_firm_index():
+    values = pd.DataFrame({"firm_id": ["B", "A", "B"], "size": pd.array([3, 5, 3], dtype="Int64"),
+                           "priority": [0, 0, 1]})
+    mode = _mode_by_firm(values, "size")
+    assert mode.to_dict() == {"A": 5, "B": 3}
+    assert (mode.name, mode.index.name, str(mode.dtype)) == ("size", "firm_id", "Int64")
+
+
+def test_declared_votes_sorted_by_firm():
+    declared = pd.DataFrame({"firm_id": ["B", "A", "B"], "partner_type_declared": ["isv", "msp", "isv"]})
+    assert declared_votes(declared).index.tolist() == ["A", "B"]
+
+
+def test_province_reference_is_the_first_record_of_that_province_not_of_its_region(inputs):
+    # A sits in Salerno, a Campania province ordered before Napoli; B only states the province NA, whose
+    # region must come from C's Napoli record (a lookup by region's first record would only know SA)
+    salerno = ("065116", "Salerno", "SA", "Campania", "Sud", "ITF3")
+    linked = pd.DataFrame([_record("A", 0, "dir", 1, NA, "A", "A", NA, salerno),
+                           _record("B", 0, "dir", 2, NA, "B", "B", NA, (NA, NA, "NA", NA, NA, NA)),
+                           _record("C", 0, "dir", 3, NA, "C", "C", NA, NAPOLI)])
+    _, directory, survey, roster = inputs
+    firms = resolve_firms(linked, directory, survey, roster).set_index("firm_id")
+    assert tuple(firms.loc["B", ["province", "region", "macro_area", "nuts2"]]) == ("NA", "Campania", "Sud", "ITF3")
+    assert firms.loc["A", "province"] == "SA" and firms.loc["C", "province"] == "NA"
