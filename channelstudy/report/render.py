@@ -19,6 +19,7 @@ import argparse
 import shutil
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from channelstudy.catalog import TABLES
@@ -90,14 +91,13 @@ def render(notebooks: Iterable[Path], *, out: Path, raw: Path | None = None, pro
             if not target.exists() and source.exists():
                 shutil.copyfile(source, target)
     notebooks = [Path(nb) for nb in notebooks]
+    run = partial(render_notebook, out=out, parameters=parameters, kernel=kernel)
     if jobs == 1 or len(notebooks) < 2:
         for notebook in notebooks:
-            render_notebook(notebook, out=out, parameters=parameters, kernel=kernel)
+            run(notebook)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            for done in [pool.submit(render_notebook, nb, out=out, parameters=parameters, kernel=kernel)
-                         for nb in notebooks]:
-                done.result()
+            list(pool.map(run, notebooks))  # re-raises the first notebook that failed
     return write_index(out, raw=raw, processed=processed, tables=tables, figures=figures, truth=truth)
 
 
