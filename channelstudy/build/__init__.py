@@ -43,8 +43,9 @@ import pandas as pd
 
 from channelstudy.build.config import KIND_PRIORITY, BuildConfig
 from channelstudy.build.firms import resolve_firms
-from channelstudy.build.identity import identities, link_identities, record_sources
-from channelstudy.build.records import CLEANERS, decode_fields, empty_kind_table
+from channelstudy.build.identity import IdentityCleaner, link_identities, record_sources
+from channelstudy.build.prepare import prepare_all
+from channelstudy.build.records import empty_kind_table
 from channelstudy.build.rejects import (
     blank_rows,
     dedupe_first,
@@ -59,8 +60,6 @@ from channelstudy.catalog import write_tables
 from channelstudy.catalog.schemas import codebook_markdown, schema_for, typed
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.manifest import load_manifest
-from channelstudy.sources.readers import forget_parsed, read_source
-from channelstudy.sources.specs import Manifest
 from channelstudy.vocabulary import REJECT_REASONS
 
 __all__ = ["BuildConfig", "BuildResult", "build"]
@@ -75,27 +74,6 @@ class BuildResult:
     out_dir: Path
     tables: dict[str, pd.DataFrame]
     report: dict
-
-
-def read_all(manifest: Manifest, progress: bool = False) -> dict[str, pd.DataFrame]:
-    """Every record source as text, decoded (:func:`decode_fields`), keyed by name (in manifest order).
-
-    ``frame.attrs`` carries ``rows_in_file`` (from the reader) and ``decoded`` (the decoder counts).
-    Statistics sources are read by :func:`clean_statistics`.
-    """
-    from tqdm.auto import tqdm
-
-    frames = {}
-    for spec in tqdm(record_sources(manifest), desc="read", unit="source", disable=not progress or None):
-        raw = read_source(spec)
-        frame, decoded = decode_fields(raw, spec)
-        frame.attrs = {**raw.attrs, "decoded": decoded}
-        for hint in raw.attrs.get("hints", ()):
-            log.warning(hint)
-        frames[spec.name] = frame
-        log.info("read %s: %d rows", spec.name, len(frame))
-    forget_parsed()
-    return frames
 
 
 def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None,
@@ -119,11 +97,21 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
     """
     config = config or BuildConfig()
     out = Path(out)
-    manifest = load_manifest(raw)
-    frames = read_all(manifest, progress)
+    manifest = load_manifest(raw, headers=False)  # prepare_all checks the headers
+    cleaner = IdentityCleaner(manifest, config)  # cleans each source's identities while workers read the next
+    prepared = prepare_all(manifest, config, progress=progress,
+                           on_prepared=lambda spec, p, add=cleaner.add: add(spec, p.frame))
+    frames = {name: p.frame for name, p in prepared.items()}
+    cleaned_tables = {name: p.cleaned for name, p in prepared.items()}
+    del prepared
+    for name, frame in frames.items():
+        for hint in frame.attrs.get("hints", ()):
+            log.warning(hint)
+        log.info("read %s: %d rows", name, len(frame))
     rejects = [blank_rows(frames[s.name], s.name, s.options.blank_reason) for s in record_sources(manifest)]
     rejects += [quarantined_rows(frames[s.name], s.name) for s in record_sources(manifest)]
-    ids = identities(frames, manifest, config)
+    ids = cleaner.identities()
+    del cleaner  # and its caches of cleaned distinct texts
     linked = link_identities(ids, config)
     rejects.append(linked.loc[linked["firm_id"].isna(), ["source", "record_id", "row_number"]]
                    .assign(reason="no_identity", detail=REJECT_REASONS["no_identity"]))
@@ -131,7 +119,7 @@ def build(raw: str | Path, out: str | Path, *, config: BuildConfig | None = None
 
     cleaned: dict[str, list[pd.DataFrame]] = {k: [] for k in KIND_PRIORITY}
     for spec in record_sources(manifest):
-        table = CLEANERS[spec.kind](frames[spec.name], spec, config)
+        table = cleaned_tables.pop(spec.name)
         table["firm_id"] = firm_of.reindex(pd.MultiIndex.from_arrays([table["source"], table["row_number"]])).to_numpy()
         cleaned[spec.kind].append(table[table["firm_id"].notna()])
     directory, survey, roster, pipeline = (

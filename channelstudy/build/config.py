@@ -25,11 +25,17 @@ class BuildConfig:
     engine: str = "auto"
     """Linker engine: ``memory``, ``duckdb`` (out of core, :mod:`channelstudy.build.outofcore`) or
     ``auto`` (``duckdb`` from :data:`channelstudy.build.outofcore.AUTO_RECORDS` linkable records)."""
+    jobs: int = 0
+    """Processes that read and clean the sources (:func:`channelstudy.build.prepare.prepare_all`): ``0``
+    chooses (two on a machine with two cores from :data:`channelstudy.build.prepare.PARALLEL_BYTES` of
+    input, else one); the outputs do not depend on it."""
 
     def __post_init__(self) -> None:
         if not 0 < self.mix_tolerance < 0.5:
             raise ValueError(f"mix_tolerance must be in (0, 0.5), got {self.mix_tolerance}")
         if not 50 <= self.geo_threshold <= 100:
             raise ValueError(f"geo_threshold must be in [50, 100], got {self.geo_threshold}")
+        if not isinstance(self.jobs, int) or self.jobs < 0:
+            raise ValueError(f"jobs must be an integer >= 0 (0: choose), got {self.jobs!r}")
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")

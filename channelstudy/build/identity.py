@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 
 from channelstudy.build.config import KIND_PRIORITY, BuildConfig
@@ -10,7 +12,7 @@ from channelstudy.build.link import link_records
 from channelstudy.build.outofcore import link_records_duckdb, use_duckdb
 from channelstudy.build.records import as_text, column_or_na
 from channelstudy.clean import geo, names, regions, vat
-from channelstudy.clean.distinct import by_distinct
+from channelstudy.clean.distinct import DistinctCache
 from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.specs import Manifest, SourceSpec
 
@@ -20,53 +22,82 @@ def record_sources(manifest: Manifest) -> tuple[SourceSpec, ...]:
     return tuple(s for s in manifest.sources if s.kind != STATISTICS_KIND)
 
 
-def identities(frames: dict[str, pd.DataFrame], manifest: Manifest, config: BuildConfig) -> pd.DataFrame:
-    """One row per input record of every record source, with cleaned identity fields.
+class IdentityCleaner:
+    """Cleans the identity fields of a manifest's record sources, one source at a time, in any order.
+
+    Each distinct text (a name, a VAT, a comune and province pair ...) is cleaned once over all
+    sources (:class:`channelstudy.clean.distinct.DistinctCache`), so the build cleans each source as
+    soon as it is read, and :meth:`identities` is the same whatever the order of the sources.
 
     The legal form is the one read from the name, else the mapped ``legal_form`` column; with
     ``options.prefer_declared_legal_form`` the column's wins.  ``link_province`` and
     ``link_comune`` (the blocks of :func:`link`) are the province and the ISTAT comune code, or,
     for a record without them in a source with ``options.dedupe_by_name``, ``@<source>``.
     """
-    order = {name: i for i, name in enumerate(manifest.names)}
-    parts = []
-    for spec in record_sources(manifest):
-        f = frames[spec.name]
-        parts.append(pd.DataFrame({
-            "source": spec.name, "record_id": f["record_id"].astype("str"), "row_number": f["row_number"],
-            "kind": spec.kind, "priority": KIND_PRIORITY[spec.kind] * 1000 + order[spec.name],
-            "name_raw": column_or_na(f, "name"), "vat_raw": column_or_na(f, "vat"), "tax_code_raw": column_or_na(f, "tax_code"),
-            "comune_raw": column_or_na(f, "comune"), "province_raw": column_or_na(f, "province"),
-            "region_raw": column_or_na(f, "region"),
-            "legal_form_raw": column_or_na(f, "legal_form"), "declared_first": spec.options.prefer_declared_legal_form,
-            "dedupe_by_name": spec.options.dedupe_by_name,
-        }))
-    ids = pd.concat(parts, ignore_index=True) if parts else empty_identities()
-    vats = by_distinct(as_text(ids["vat_raw"]), vat.classify_series)
-    from_tax_code = by_distinct(as_text(ids["tax_code_raw"]), vat.classify_series)
-    ids["vat"] = vats["vat"].fillna(from_tax_code["vat"]).astype("str")
-    ids["vat_kind"] = vats["kind"].fillna(from_tax_code["kind"]).astype("str")
-    clean = names.clean_names(as_text(ids["name_raw"]))
-    ids["name"] = clean["name"].astype("str")
-    ids["name_key"] = clean["name_key"].astype("str")
-    declared_form = names.clean_names(as_text(ids["legal_form_raw"]))["legal_form"]
-    from_name, declared = clean["legal_form"].fillna(declared_form), declared_form.fillna(clean["legal_form"])
-    ids["legal_form"] = declared.where(ids["declared_first"], from_name).astype("str")
-    where = geo.clean_geo(as_text(ids["comune_raw"]), as_text(ids["province_raw"]), threshold=config.geo_threshold)
-    declared_region = by_distinct(as_text(ids["region_raw"]), regions.clean_regions)
-    ids["region_declared"] = declared_region["region"]
-    ids["macro_area_declared"] = declared_region["macro_area"]
-    ids["nuts2_declared"] = declared_region["nuts2"]
-    for col in geo.GEO_COLUMNS:
-        ids[col] = where[col].astype("str")
-    own_block = ("@" + ids["source"]).where(ids["dedupe_by_name"].astype(bool))
-    ids["link_province"] = ids["province"].fillna(own_block).astype("str")
-    ids["link_comune"] = ids["istat_code"].fillna(own_block).astype("str")
-    return ids.drop(columns=["declared_first", "dedupe_by_name"])
+
+    def __init__(self, manifest: Manifest, config: BuildConfig) -> None:
+        self.manifest = manifest
+        self._position = {name: i for i, name in enumerate(manifest.names)}
+        self._vat = DistinctCache(vat.classify_series)
+        self._names = DistinctCache(names.clean_names)
+        self._geo = DistinctCache(partial(_clean_geo, threshold=config.geo_threshold))
+        self._regions = DistinctCache(regions.clean_regions)
+        self._parts: dict[str, pd.DataFrame] = {}
+
+    def add(self, spec: SourceSpec, frame: pd.DataFrame) -> None:
+        """Clean the identities of one record source (its read, decoded text ``frame``)."""
+        self._parts[spec.name] = self._cleaned(_raw_identities(frame, spec, self._position[spec.name]))
+
+    def identities(self) -> pd.DataFrame:
+        """One row per record of every record source, in manifest and row order (all must be added).
+
+        The cleaner hands its parts over (it keeps no copy), so call it once.
+        """
+        parts = [self._parts.pop(spec.name) for spec in record_sources(self.manifest)]
+        return pd.concat(parts, ignore_index=True) if parts else self._cleaned(_empty_raw_identities())
+
+    def _cleaned(self, ids: pd.DataFrame) -> pd.DataFrame:
+        vats = self._vat(as_text(ids["vat_raw"]))
+        from_tax_code = self._vat(as_text(ids["tax_code_raw"]))
+        ids["vat"] = vats["vat"].fillna(from_tax_code["vat"]).astype("str")
+        ids["vat_kind"] = vats["kind"].fillna(from_tax_code["kind"]).astype("str")
+        clean = self._names(as_text(ids["name_raw"]))
+        ids["name"] = clean["name"].astype("str")
+        ids["name_key"] = clean["name_key"].astype("str")
+        declared_form = self._names(as_text(ids["legal_form_raw"]))["legal_form"]
+        from_name, declared = clean["legal_form"].fillna(declared_form), declared_form.fillna(clean["legal_form"])
+        ids["legal_form"] = declared.where(ids["declared_first"], from_name).astype("str")
+        where = self._geo(as_text(ids["comune_raw"]), as_text(ids["province_raw"]))
+        declared_region = self._regions(as_text(ids["region_raw"]))
+        ids["region_declared"] = declared_region["region"]
+        ids["macro_area_declared"] = declared_region["macro_area"]
+        ids["nuts2_declared"] = declared_region["nuts2"]
+        for col in geo.GEO_COLUMNS:
+            ids[col] = where[col].astype("str")
+        own_block = ("@" + ids["source"]).where(ids["dedupe_by_name"].astype(bool))
+        ids["link_province"] = ids["province"].fillna(own_block).astype("str")
+        ids["link_comune"] = ids["istat_code"].fillna(own_block).astype("str")
+        return ids.drop(columns=["declared_first", "dedupe_by_name"])
 
 
-def empty_identities() -> pd.DataFrame:
-    """The identity frame of a manifest without record sources (only statistics)."""
+def _clean_geo(comune: pd.Series, province: pd.Series, *, threshold: float) -> pd.DataFrame:
+    return geo.clean_geo(comune, province, threshold=threshold)
+
+
+def _raw_identities(f: pd.DataFrame, spec: SourceSpec, position: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "source": spec.name, "record_id": f["record_id"].astype("str"), "row_number": f["row_number"],
+        "kind": spec.kind, "priority": KIND_PRIORITY[spec.kind] * 1000 + position,
+        "name_raw": column_or_na(f, "name"), "vat_raw": column_or_na(f, "vat"), "tax_code_raw": column_or_na(f, "tax_code"),
+        "comune_raw": column_or_na(f, "comune"), "province_raw": column_or_na(f, "province"),
+        "region_raw": column_or_na(f, "region"),
+        "legal_form_raw": column_or_na(f, "legal_form"), "declared_first": spec.options.prefer_declared_legal_form,
+        "dedupe_by_name": spec.options.dedupe_by_name,
+    })
+
+
+def _empty_raw_identities() -> pd.DataFrame:
+    """Raw identity columns without rows."""
     text = ["source", "record_id", "kind", "name_raw", "vat_raw", "tax_code_raw", "comune_raw", "province_raw",
             "region_raw", "legal_form_raw"]
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in text})

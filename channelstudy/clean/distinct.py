@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-__all__ = ["by_distinct"]
+__all__ = ["DistinctCache", "by_distinct"]
 
 
 def by_distinct(values: pd.Series, clean: Callable[[pd.Series], pd.DataFrame]) -> pd.DataFrame:
@@ -47,3 +47,72 @@ def by_distinct(values: pd.Series, clean: Callable[[pd.Series], pd.DataFrame]) -
     cleaned = clean(pd.concat([distinct, missing], ignore_index=True))
     rows = np.where(codes < 0, len(uniques), codes)
     return cleaned.take(rows).set_axis(values.index)
+
+
+class DistinctCache:
+    """:func:`by_distinct` across calls: a value cleaned in one call is not cleaned again in the next.
+
+    Parameters
+    ----------
+    clean
+        A row-wise cleaner of one or more aligned columns (one output row per row; row ``i``
+        depends only on the values of row ``i``) whose output dtypes do not depend on the input
+        (checked: a batch with other dtypes than the first raises ``TypeError``).  Each call
+        cleans the rows whose values (all columns together) no earlier call brought.
+
+    Calling the cache gives what ``clean(*columns)`` gives, indexed like the columns, whatever the
+    earlier calls were: the build cleans the identities of each source as it arrives, with one
+    cache per cleaner, and gets the table of one call on all sources.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> def upper(s):
+    ...     calls.append(s.tolist())
+    ...     return pd.DataFrame({"upper": s.str.upper()})
+    >>> cache = DistinctCache(upper)
+    >>> cache(pd.Series(["Roma", "NA", "Roma"], dtype="str"))["upper"].tolist()
+    ['ROMA', 'NA', 'ROMA']
+    >>> cache(pd.Series(["NA", "Bari", None], index=[7, 8, 9], dtype="str"))["upper"].to_dict()
+    {7: 'NA', 8: 'BARI', 9: nan}
+    >>> calls
+    [['Roma', 'NA'], ['Bari', nan]]
+    """
+
+    def __init__(self, clean: Callable[..., pd.DataFrame]) -> None:
+        self.clean = clean
+        self._position: dict[tuple, int] = {}
+        self._batches: list[pd.DataFrame] = []
+        self._table: pd.DataFrame | None = None
+
+    def __call__(self, *columns: pd.Series) -> pd.DataFrame:
+        codes, keys = _distinct_rows(columns)
+        new = [key for key in dict.fromkeys(keys) if key not in self._position]
+        if new:
+            self._add(new, columns)
+        table = self._table if self._table is not None else self.clean(*(c.iloc[:0] for c in columns))
+        where = np.fromiter((self._position[key] for key in keys), dtype=np.intp, count=len(keys))
+        return table.take(where[codes]).set_axis(columns[0].index)
+
+    def _add(self, new: list[tuple], columns: tuple[pd.Series, ...]) -> None:
+        batch = self.clean(*(pd.Series([key[i] for key in new], dtype=c.dtype) for i, c in enumerate(columns)))
+        if self._batches and not batch.dtypes.equals(self._batches[0].dtypes):
+            raise TypeError(f"{self.clean!r} gave dtypes {dict(batch.dtypes)} after {dict(self._batches[0].dtypes)}")
+        for key in new:
+            self._position[key] = len(self._position)
+        self._batches.append(batch)
+        self._table = pd.concat(self._batches, ignore_index=True)
+
+
+def _distinct_rows(columns: tuple[pd.Series, ...]) -> tuple[np.ndarray, list[tuple]]:
+    """Per row, the position of its values in ``keys``; ``keys`` the distinct value tuples (``None``: missing)."""
+    coded = [pd.factorize(c, use_na_sentinel=True) for c in columns]
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for codes, uniques in coded:  # missing (-1) becomes len(uniques); mixed radix over the columns
+        combined = combined * (len(uniques) + 1) + np.where(codes < 0, len(uniques), codes)
+    distinct, row_codes = np.unique(combined, return_inverse=True)
+    parts = []
+    for _, uniques in reversed(coded):
+        digit, distinct = np.divmod(distinct, len(uniques) + 1)[::-1]
+        parts.append(np.append(np.asarray(uniques, dtype=object), None)[digit])
+    return row_codes.reshape(-1), list(zip(*reversed(parts), strict=True))

@@ -144,7 +144,7 @@ def _source_entries(document: Any, manifest: Path) -> list[Any]:
     return entries
 
 
-def load_manifest(path_or_dir: str | Path, check_files: bool = True) -> Manifest:
+def load_manifest(path_or_dir: str | Path, check_files: bool = True, *, headers: bool = True) -> Manifest:
     """Read and validate a ``sources.yml`` manifest.
 
     Parameters
@@ -155,6 +155,10 @@ def load_manifest(path_or_dir: str | Path, check_files: bool = True) -> Manifest
         Also check that every file exists and has the mapped headers (reads header rows only,
         via :func:`check_headers`).  Without it only the manifest's own content and the path
         containment are checked.
+    headers
+        With ``check_files``, also check the mapped headers.  ``False`` checks only that the
+        files exist, for a caller that checks each source's headers itself
+        (:func:`channelstudy.sources.readers.check_header`, e.g. in parallel with reading).
 
     Returns
     -------
@@ -187,6 +191,6 @@ def load_manifest(path_or_dir: str | Path, check_files: bool = True) -> Manifest
         seen[spec.name] = position
         specs.append(spec)
     result = Manifest(root=root, sources=tuple(specs))
-    if check_files:
+    if check_files and headers:
         check_headers(result)
     return result

@@ -655,4 +655,9 @@ def check_headers(manifest: Manifest) -> None:
     """
     _SHEET_ROWS.clear()  # kept rows: one manifest's sheets at most
     for spec in manifest.sources:
-        _locate(spec, read_header(spec))
+        check_header(spec)
+
+
+def check_header(spec: SourceSpec) -> None:
+    """Check one source's mapped headers (see :func:`check_headers`); raises :class:`ManifestError`."""
+    _locate(spec, read_header(spec))
