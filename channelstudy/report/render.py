@@ -73,10 +73,13 @@ def render_notebook(notebook: Path, *, out: Path, parameters: Mapping[str, str |
 
 def render(notebooks: Iterable[Path], *, out: Path, raw: Path | None = None, processed: Path | None = None,
            tables: Path | None = None, figures: Path | None = None, truth: Path | None = None,
-           realdata: Path | None = None, kernel: str = "channelstudy", jobs: int = 1) -> Path:
+           realdata: Path | None = None, kernel: str = "channelstudy", jobs: int = 1,
+           index: bool = True) -> Path:
     """Render every notebook on the given folders (None: the project default) and write the index.
 
     ``jobs`` notebooks run at a time (each in its own kernel); they share no state but the inputs.
+    Without ``index`` the index is not written (a later ``--index-only`` run writes it); the
+    folder of the HTML is returned instead.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
@@ -96,8 +99,12 @@ def render(notebooks: Iterable[Path], *, out: Path, raw: Path | None = None, pro
         for notebook in notebooks:
             run(notebook)
     else:
+        import papermill  # noqa: F401 (imported once here, not in every worker: ~1.5 CPU s each)
+
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             list(pool.map(run, notebooks))  # re-raises the first notebook that failed
+    if not index:
+        return out / "html"
     return write_index(out, raw=raw, processed=processed, tables=tables, figures=figures, truth=truth)
 
 
@@ -109,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name}", type=Path, default=None)
     parser.add_argument("--kernel", default="channelstudy")
     parser.add_argument("--index-only", action="store_true", help="only (re)write index.html")
+    parser.add_argument("--no-index", action="store_true",
+                        help="render the notebooks without writing index.html (make writes it once, at the end)")
     parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at a time (default: 1)")
     args = parser.parse_args(argv)
     folders = {k: getattr(args, k) for k in ("raw", "processed", "tables", "figures", "truth")}
@@ -116,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         print(write_index(args.out, **folders))
         return 0
     notebooks = args.notebooks or sorted((project_root() / "notebooks").glob("*.ipynb"))
-    print(render(notebooks, out=args.out, realdata=args.realdata, kernel=args.kernel, jobs=args.jobs, **folders))
+    print(render(notebooks, out=args.out, realdata=args.realdata, kernel=args.kernel, jobs=args.jobs,
+                 index=not args.no_index, **folders))
     return 0
 
 

@@ -62,3 +62,21 @@ def test_render_needs_at_least_one_job(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="jobs must be at least 1, got 0"):
         render([], out=tmp_path, jobs=0)
+
+
+def test_render_without_index_writes_the_notebook_only(tmp_path: Path) -> None:
+    """`make report` renders its groups with --no-index and writes the index once, at the end."""
+    import nbformat
+
+    from channelstudy.report.render import main
+
+    notebook = tmp_path / "nb" / "tiny.ipynb"
+    notebook.parent.mkdir()
+    cells = [nbformat.v4.new_code_cell("RAW = None\nPROCESSED = None", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("print(6 * 7)")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebook)
+    out = tmp_path / "report"
+    assert main([str(notebook), "--out", str(out), "--no-index"]) == 0
+    assert (out / "html" / "tiny.html").is_file() and not (out / "index.html").exists()
+    executed = json.loads((out / "notebooks" / "tiny.ipynb").read_text(encoding="utf-8"))
+    assert "".join(executed["cells"][-1]["outputs"][0]["text"]) == "42\n"
