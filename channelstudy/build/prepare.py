@@ -10,7 +10,9 @@ gathered in manifest order and are the same as one process's, byte for byte.
 
 Errors come in the order of one process: first the first header problem in manifest order
 (what :func:`channelstudy.sources.readers.check_headers` raises before any read), then the first
-read problem.  With workers every source is read before an error is raised.
+read problem.  With workers every source is read before an error is raised.  A worker that dies
+(killed, e.g. for lack of memory) stops the build with a ``RuntimeError`` that says to use one
+process.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import pandas as pd
@@ -144,12 +147,20 @@ def _prepare_in_workers(manifest: Manifest, specs: Sequence[SourceSpec], positio
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_checked_and_prepared, s, position[s.name], config): s.name
                    for s in _largest_first(specs)}
-        for future in as_completed(futures):
-            name = futures[future]
-            finished[name] = future.result()
-            if on_prepared is not None and finished[name].prepared is not None:
-                on_prepared(spec_of[name], finished[name].prepared)
-            bar.update()
+        try:
+            for future in as_completed(futures):
+                name = futures[future]
+                finished[name] = future.result()
+                if on_prepared is not None and finished[name].prepared is not None:
+                    on_prepared(spec_of[name], finished[name].prepared)
+                bar.update()
+        except BrokenProcessPool as exc:
+            raise RuntimeError(
+                "a worker process preparing the sources stopped without an answer (killed, e.g. for lack of "
+                "memory?); build with one process: --jobs 1 (BuildConfig(jobs=1))") from exc
+        except BaseException:  # an error or Ctrl-C: do not wait for the sources not started yet
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     outcomes = {s.name: finished[s.name] for s in specs}  # manifest order: errors come in one process's order
     header_errors |= {name: o.header_error for name, o in outcomes.items()}
     for spec in manifest.sources:

@@ -92,6 +92,17 @@ def test_worker_count_follows_the_input_size(tmp_path: Path, monkeypatch: pytest
     assert worker_count(0, specs) == 1
 
 
+def _worker_dies(spec, position, config):
+    os._exit(9)  # as a worker killed by the kernel for lack of memory
+
+
+def test_a_dead_worker_stops_the_build_with_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prepare_module, "_checked_and_prepared", _worker_dies)
+    with pytest.raises(RuntimeError, match="--jobs 1"):
+        build(_small_raw(tmp_path), tmp_path / "out", config=BuildConfig(jobs=2))
+    assert not (tmp_path / "out" / "firms.parquet").exists()
+
+
 @pytest.mark.parametrize("jobs", [-1, 1.5])
 def test_jobs_must_be_a_count(jobs) -> None:
     with pytest.raises(ValueError, match="jobs"):
