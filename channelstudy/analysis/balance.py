@@ -32,12 +32,21 @@ from channelstudy.analysis.ipw import covariate_matrix
 
 def smd(sample: pd.DataFrame, population: pd.DataFrame, covariates: Sequence[str], *,
         weights: Sequence[float] | np.ndarray | pd.Series | None = None) -> pd.Series:
-    """Standardised mean difference of each covariate column, weighted sample vs population."""
+    """Standardised mean difference of each covariate column, weighted sample vs population.
+
+    NaN where it is undefined: no sample row with a weight and every covariate (or zero total
+    weight), or a covariate constant in the population.
+
+    >>> smd(pd.DataFrame({"x": [np.nan]}), pd.DataFrame({"x": [1.0, 3.0]}), ["x"]).tolist()
+    [nan]
+    """
     xs = covariate_matrix(sample, covariates, reference=population)
     xp = covariate_matrix(population, covariates, reference=population)
     w = np.ones(len(sample)) if weights is None else np.asarray(weights, dtype=float)
     ok = ~np.isnan(w) & xs.notna().all(axis=1).to_numpy()
-    mean_s = (xs[ok].to_numpy() * w[ok, None]).sum(axis=0) / w[ok].sum()
+    total = w[ok].sum()
+    mean_s = ((xs[ok].to_numpy() * w[ok, None]).sum(axis=0) / total if total > 0
+              else np.full(xs.shape[1], np.nan))
     sd = xp.std(ddof=0).to_numpy()
     out = (mean_s - xp.mean().to_numpy()) / np.where(sd > 0, sd, np.nan)
     return pd.Series(out, index=xs.columns, name="smd")
