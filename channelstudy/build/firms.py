@@ -55,13 +55,16 @@ def joined_by_firm(firm_id: pd.Series, text: pd.Series, *, distinct_sorted: bool
 
     Vectorised: rows are ordered by firm with numpy, and all texts are joined in one string
     (``;`` within a firm, ``\\x00`` between firms) then split, so there is no Python loop per
-    record or per firm (a text holding ``\\x00`` falls back to a pandas groupby).
+    record or per firm (a text holding ``\\x00`` falls back to a pandas groupby).  A missing text
+    raises ``ValueError`` (drop those rows first).
 
     >>> joined_by_firm(pd.Series(["f2", "f1", "f2"]), pd.Series(["b", "a", "a"]), distinct_sorted=True).to_dict()
     {'f2': 'a;b', 'f1': 'a'}
     >>> joined_by_firm(pd.Series(["f2", "f1", "f2", "f2"]), pd.Series(["b", "a", "a", "b"])).to_dict()
     {'f2': 'b;a;b', 'f1': 'a'}
     """
+    if pd.Series(text).isna().any():
+        raise ValueError("joined_by_firm: a text is missing; drop the rows without one first")
     codes, firms = pd.factorize(pd.Series(firm_id), use_na_sentinel=False)
     if distinct_sorted:
         text_code, texts = pd.factorize(pd.Series(text), sort=True)

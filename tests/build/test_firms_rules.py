@@ -213,6 +213,13 @@ def test_joined_by_firm_matches_the_row_loop(rows, distinct_sorted):
     assert got.index.tolist() == list(expected)  # firms in order of first appearance
 
 
+@pytest.mark.parametrize("distinct_sorted", [False, True])
+def test_joined_by_firm_refuses_a_missing_text(distinct_sorted):
+    """A missing text has no place in a joined list: sorted, it used to be joined to the firm before its own."""
+    with pytest.raises(ValueError, match="^joined_by_firm: a text is missing; drop the rows without one first$"):
+        joined_by_firm(pd.Series(["f", "g", "g"]), pd.Series(["a", None, "b"]), distinct_sorted=distinct_sorted)
+
+
 def test_joined_by_firm_with_the_separator_in_a_text():
     got = joined_by_firm(pd.Series(["f", "g", "f"]), pd.Series(["a\x00b", "c", "d"]))
     assert got.to_dict() == {"f": "a\x00b;d", "g": "c"}
