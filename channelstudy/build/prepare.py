@@ -33,7 +33,7 @@ from channelstudy.fields import STATISTICS_KIND
 from channelstudy.sources.readers import check_header, check_headers, forget_parsed, read_source
 from channelstudy.sources.specs import Manifest, SourceSpec
 
-__all__ = ["PARALLEL_BYTES", "PreparedSource", "prepare_all", "prepare_source", "worker_count"]
+__all__ = ["PARALLEL_BYTES", "PreparedSource", "prepare_all", "prepare_source", "usable_cores", "worker_count"]
 
 PARALLEL_BYTES = 8 * 2**20
 """Record-source bytes (files as stored) from which ``jobs=0`` prepares sources in two processes."""
@@ -77,7 +77,14 @@ def worker_count(jobs: int, specs: Sequence[SourceSpec]) -> int:
     if jobs:
         return jobs
     stored = sum(spec.path.stat().st_size for spec in specs)
-    return min(2, os.cpu_count() or 1) if stored >= PARALLEL_BYTES else 1
+    return min(2, usable_cores()) if stored >= PARALLEL_BYTES else 1
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system has one, e.g. a CI container)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 def prepare_all(manifest: Manifest, config: BuildConfig, *, progress: bool = False,

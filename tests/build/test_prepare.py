@@ -25,7 +25,7 @@ def _digests(folder: Path) -> dict[str, str]:
 
 def test_one_process_rebuilds_the_default_world_byte_for_byte(built_world, tmp_path: Path) -> None:
     root, _ = built_world  # built with jobs=0: two processes on a two-core machine
-    if os.cpu_count() and os.cpu_count() >= 2:
+    if prepare_module.usable_cores() >= 2:
         specs = load_manifest(root / "raw", headers=False).sources
         assert worker_count(0, [s for s in specs if s.kind != "statistics"]) == 2
     build(root / "raw", tmp_path / "one", config=BuildConfig(jobs=1))
@@ -83,13 +83,21 @@ def test_worker_count_follows_the_input_size(tmp_path: Path, monkeypatch: pytest
     assert worker_count(0, specs) == 1  # a few hundred bytes
     assert worker_count(3, specs) == 3
     monkeypatch.setattr(prepare_module, "PARALLEL_BYTES", stored)
-    monkeypatch.setattr(prepare_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(prepare_module, "usable_cores", lambda: 8)
     assert worker_count(0, specs) == 2
-    monkeypatch.setattr(prepare_module.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(prepare_module, "usable_cores", lambda: 1)
     assert worker_count(0, specs) == 1
-    monkeypatch.setattr(prepare_module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(prepare_module, "usable_cores", lambda: 2)
     monkeypatch.setattr(prepare_module, "PARALLEL_BYTES", stored + 1)
     assert worker_count(0, specs) == 1
+
+
+def test_usable_cores_follow_the_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    monkeypatch.setattr(prepare_module.os, "sched_getaffinity", lambda pid: {3})
+    monkeypatch.setattr(prepare_module.os, "cpu_count", lambda: 16)
+    assert prepare_module.usable_cores() == 1
 
 
 def _worker_dies(spec, position, config):
