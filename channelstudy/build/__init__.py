@@ -19,6 +19,11 @@ with a reason, and blank rows skipped by the reader (trailing ones included) are
 ``blank_row`` (or the source's ``options.blank_reason``, e.g. ``no_awardee``).  The same input
 gives byte-identical outputs.
 
+Each source is read, decoded and cleaned on its own (:mod:`channelstudy.build.prepare`), in two worker
+processes for inputs from :data:`channelstudy.build.prepare.PARALLEL_BYTES` (``BuildConfig.jobs``); the
+identities of each source are cleaned as it arrives (:class:`channelstudy.build.identity.IdentityCleaner`).
+The outputs do not depend on the number of processes.
+
 Per-source options (:class:`channelstudy.sources.manifest.SourceOptions`, usually from a preset of
 :mod:`channelstudy.sources.presets`) steer cleaning: decoders rewrite mapped text before anything else,
 the ATECO edition and zero stripping are passed to :func:`channelstudy.clean.ateco.clean_ateco`,
