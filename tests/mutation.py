@@ -34,10 +34,11 @@ _NO_BUILD = "not (recomputed or rows_do_not_add_up or refuses or cli_build)"
 MODULES: dict[str, list[str]] = {
     "channelstudy/clean/vat.py": ["tests/clean/test_vat.py", "tests/clean/test_rules.py", "-k", "not is_fast"],
     "channelstudy/clean/ateco.py": ["tests/clean/test_ateco.py", "tests/clean/test_rules.py"],
+    # link.py: test_link_scale.py (~9 s, a property test against a reference) is left out: with it the run took
+    # 2425 s instead of ~1200 s and killed no mutant more
     "channelstudy/build/link.py": ["tests/build/test_link_rules.py", "tests/build/test_link_boundaries.py",
                                    "tests/build/test_link.py", "tests/build/test_link_levels.py",
-                                   "tests/build/test_link_scale.py", "tests/build/test_link_mutants.py",
-                                   "-k", "not ignores_row_order"],
+                                   "tests/build/test_link_mutants.py", "-k", "not ignores_row_order"],
     "channelstudy/build/firms.py": ["tests/build/test_firms_rules.py"],
     "channelstudy/build/rejects.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
     "channelstudy/build/report.py": ["tests/build/test_report_rules.py", "-k", _NO_BUILD],
