@@ -82,17 +82,20 @@ NB_FIXED := 08-real-registers 09-method-validation 10-study-design
 NB_BUILT := 00-study-data 01-data-quality
 NB_ANALYZED := $(filter-out $(NB_FIXED) $(NB_BUILT),$(patsubst notebooks/%.ipynb,%,$(NOTEBOOKS)))
 
-$(call nb_html,$(NB_FIXED)) &: $(call nb_src,$(NB_FIXED)) | $(STAMP)
+# $(call render_group,NOTEBOOKS[,OPTIONS]): one render process for a group, the index left for the end
+define render_group
 	@mkdir -p reports/html reports/figures
-	$(RENDER) --out reports --no-index $(call nb_src,$(NB_FIXED))
+	$(RENDER) --out reports --no-index $(2) $(call nb_src,$(1))
+endef
+
+$(call nb_html,$(NB_FIXED)) &: $(call nb_src,$(NB_FIXED)) | $(STAMP)
+	$(call render_group,$(NB_FIXED))
 
 $(call nb_html,$(NB_BUILT)) &: $(call nb_src,$(NB_BUILT)) $(PROCESSED)/firms.parquet | $(STAMP)
-	@mkdir -p reports/html reports/figures
-	$(RENDER) --out reports --no-index $(call nb_src,$(NB_BUILT))
+	$(call render_group,$(NB_BUILT))
 
 $(call nb_html,$(NB_ANALYZED)) &: $(call nb_src,$(NB_ANALYZED)) $(PROCESSED)/segments.parquet | $(STAMP)
-	@mkdir -p reports/html reports/figures
-	$(RENDER) --out reports --no-index --jobs $(JOBS) $(call nb_src,$(NB_ANALYZED))
+	$(call render_group,$(NB_ANALYZED),--jobs $(JOBS))
 
 notebooks: $(HTML) ## execute every notebook: figures -> reports/figures, HTML -> reports/html
 

@@ -40,7 +40,7 @@ class IdentityCleaner:
         self._position = {name: i for i, name in enumerate(manifest.names)}
         self._vat = DistinctCache(vat.classify_series)
         self._names = DistinctCache(names.clean_names)
-        self._geo = DistinctCache(partial(_clean_geo, threshold=config.geo_threshold))
+        self._geo = DistinctCache(partial(geo.clean_geo, threshold=config.geo_threshold))
         self._regions = DistinctCache(regions.clean_regions)
         self._parts: dict[str, pd.DataFrame] = {}
 
@@ -78,10 +78,6 @@ class IdentityCleaner:
         ids["link_province"] = ids["province"].fillna(own_block).astype("str")
         ids["link_comune"] = ids["istat_code"].fillna(own_block).astype("str")
         return ids.drop(columns=["declared_first", "dedupe_by_name"])
-
-
-def _clean_geo(comune: pd.Series, province: pd.Series, *, threshold: float) -> pd.DataFrame:
-    return geo.clean_geo(comune, province, threshold=threshold)
 
 
 def _raw_identities(f: pd.DataFrame, spec: SourceSpec, position: int) -> pd.DataFrame:

@@ -58,8 +58,8 @@ class PreparedSource:
     cleaned: pd.DataFrame
 
 
-def prepare_source(spec: SourceSpec, position: int, config: BuildConfig) -> PreparedSource:
-    """Read, decode and clean one record source (``position``: its 0-based place in the manifest)."""
+def prepare_source(spec: SourceSpec, config: BuildConfig) -> PreparedSource:
+    """Read, decode and clean one record source."""
     raw = read_source(spec)
     frame, decoded = decode_fields(raw, spec)
     frame.attrs = {**raw.attrs, "decoded": decoded}
@@ -105,7 +105,6 @@ def prepare_all(manifest: Manifest, config: BuildConfig, *, progress: bool = Fal
     from tqdm.auto import tqdm
 
     specs = record_sources(manifest)
-    position = {name: i for i, name in enumerate(manifest.names)}
     jobs = worker_count(config.jobs, specs)
     bar = tqdm(total=len(specs), desc="read and clean", unit="source", disable=not progress or None)
     try:
@@ -113,12 +112,12 @@ def prepare_all(manifest: Manifest, config: BuildConfig, *, progress: bool = Fal
             check_headers(manifest)
             prepared = {}
             for spec in specs:
-                prepared[spec.name] = prepare_source(spec, position[spec.name], config)
+                prepared[spec.name] = prepare_source(spec, config)
                 if on_prepared is not None:
                     on_prepared(spec, prepared[spec.name])
                 bar.update()
             return prepared
-        return _prepare_in_workers(manifest, specs, position, config, jobs, bar, on_prepared)
+        return _prepare_in_workers(manifest, specs, config, jobs, bar, on_prepared)
     finally:
         bar.close()
         forget_parsed()
@@ -131,35 +130,29 @@ class _Outcome:
     read_error: ManifestError | None = None
 
 
-def _checked_and_prepared(spec: SourceSpec, position: int, config: BuildConfig) -> _Outcome:
+def _checked_and_prepared(spec: SourceSpec, config: BuildConfig) -> _Outcome:
     try:
-        try:
-            check_header(spec)
-        except ManifestError as exc:
-            return _Outcome(header_error=exc)
-        try:
-            return _Outcome(prepared=prepare_source(spec, position, config))
-        except ManifestError as exc:
-            return _Outcome(read_error=exc)
+        if (header_error := _header_error(spec)) is not None:
+            return _Outcome(header_error=header_error)
+        return _Outcome(prepared=prepare_source(spec, config))
+    except ManifestError as exc:
+        return _Outcome(read_error=exc)
     finally:
         forget_parsed()
 
 
-def _prepare_in_workers(manifest: Manifest, specs: Sequence[SourceSpec], position: dict[str, int],
-                        config: BuildConfig, jobs: int, bar,
+def _prepare_in_workers(manifest: Manifest, specs: Sequence[SourceSpec], config: BuildConfig, jobs: int, bar,
                         on_prepared: Callable[[SourceSpec, PreparedSource], None] | None) -> dict[str, PreparedSource]:
     header_errors = {s.name: _header_error(s) for s in manifest.sources if s.kind == STATISTICS_KIND}
-    spec_of = {s.name: s for s in specs}
     finished = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_checked_and_prepared, s, position[s.name], config): s.name
-                   for s in _largest_first(specs)}
+        futures = {pool.submit(_checked_and_prepared, s, config): s for s in _largest_first(specs)}
         try:
             for future in as_completed(futures):
-                name = futures[future]
-                finished[name] = future.result()
-                if on_prepared is not None and finished[name].prepared is not None:
-                    on_prepared(spec_of[name], finished[name].prepared)
+                spec, outcome = futures[future], future.result()
+                finished[spec.name] = outcome
+                if on_prepared is not None and outcome.prepared is not None:
+                    on_prepared(spec, outcome.prepared)
                 bar.update()
         except BrokenProcessPool as exc:
             raise RuntimeError(

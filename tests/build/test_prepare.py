@@ -100,7 +100,7 @@ def test_usable_cores_follow_the_affinity(monkeypatch: pytest.MonkeyPatch) -> No
     assert prepare_module.usable_cores() == 1
 
 
-def _worker_dies(spec, position, config):
+def _worker_dies(spec, config):
     os._exit(9)  # as a worker killed by the kernel for lack of memory
 
 
