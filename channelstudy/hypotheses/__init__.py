@@ -38,6 +38,7 @@ from channelstudy.hypotheses.estimators import (
     ProportionDifference,
     WeightedOLS,
     bootstrap_mean,
+    identified_rows,
     proportion_difference,
     wls_term,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "WeightedOLS",
     "bootstrap_mean",
     "compare_with_truth",
+    "identified_rows",
     "is_supported",
     "load_study",
     "proportion_difference",

@@ -236,7 +236,9 @@ CATALOGUE: tuple[Hypothesis, ...] = (
                                        a="channel", b="alliance"),
                direction="greater",
                estimand="mean over relationship pairs of the pair's lead share, channel minus alliance",
-               population="relationship pairs (two firms) in the shared pipeline; each pair counts once"),
+               population="relationship pairs (two firms) in the shared pipeline; each pair counts once; items "
+                          "with a firm the linkage could not identify (no firm id, or known from that one record) "
+                          "left out"),
 )
 
 

@@ -13,6 +13,7 @@ returns an :class:`Estimate` (effect size, 95 % CI, two-sided p-value, n) from
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,6 +34,8 @@ from channelstudy.hypotheses.variance import (
 )
 from channelstudy.vocabulary import CREDIT_TYPES, J62_TYPES, SOUTH
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "ALPHA",
     "BOOTSTRAP_REPS",
@@ -50,6 +53,7 @@ __all__ = [
     "WeightedOLS",
     "bootstrap_mean",
     "format_p",
+    "identified_rows",
     "pair_mean_difference",
     "proportion_difference",
     "replicate_se_of",
@@ -348,6 +352,25 @@ def proportion_difference(a: pd.Series, b: pd.Series, *, null_value: float = 0.0
     return Estimate(est, est - z_crit * se, est + z_crit * se, p_value, int(len(a) + len(b)), float(se), float(h))
 
 
+def identified_rows(rows: pd.DataFrame, firms: pd.DataFrame | None) -> pd.Series:
+    """Rows whose firm is identified: a firm id, and a firm known from more than this one row.
+
+    ``firms`` with an ``n_records`` column (the build's firm table) marks a firm made of a single
+    record as unidentified; without it (true firm keys) every firm id counts.
+
+    >>> rows = pd.DataFrame({"firm_id": ["F1", "F2", None]})
+    >>> firms = pd.DataFrame({"firm_id": ["F1", "F2"], "n_records": [5, 1]})
+    >>> identified_rows(rows, firms).tolist()
+    [True, False, False]
+    >>> identified_rows(rows, None).tolist()
+    [True, True, False]
+    """
+    if firms is None or not {"firm_id", "n_records"} <= set(firms.columns):
+        return rows["firm_id"].notna()
+    records = rows["firm_id"].map(firms.set_index("firm_id")["n_records"])
+    return records.gt(1).fillna(False).astype(bool)
+
+
 def pair_mean_difference(values: pd.Series, group: pd.Series, pair: pd.Series, a: str, b: str) -> Estimate:
     """Mean over pairs of the per-pair mean of ``values``, group ``a`` minus ``b`` (SE clustered by pair).
 
@@ -585,6 +608,11 @@ class PairMeanDifference:
 
     One item (``unit``) appears on one row per partner (two); its pair is the sorted pair of firms
     on its rows.  Pairs, not items, are the independent units (SE clustered by pair).
+
+    An item needs both firms identified (:func:`identified_rows`): a row without a firm id, or whose
+    firm is known from that one row only (a record the linkage joined to nothing else, such as a
+    misspelt name without a VAT number), would make the item a relationship pair of its own, with a
+    share of 0 or 1.  Such items are left out, and their number is logged.
     """
 
     table: str
@@ -598,7 +626,8 @@ class PairMeanDifference:
 
     @property
     def label(self) -> str:
-        return "difference of mean pair-level shares, SE clustered by relationship pair (Welch)"
+        return ("difference of mean pair-level shares over pairs of identified firms, SE clustered by "
+                "relationship pair (Welch)")
 
     @property
     def requirements(self) -> Requirements:
@@ -610,7 +639,12 @@ class PairMeanDifference:
 
     def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
         rows = getattr(data, self.table)
-        firm = rows["firm_id"].astype("string").fillna("?" + rows["record_id"].astype("string"))
+        identified = identified_rows(rows, data.firms).groupby(rows[self.unit]).transform("all")
+        if not identified.all():
+            log.info("%s: %d of %d items left out, a firm unidentified", self.table,
+                     rows.loc[~identified, self.unit].nunique(), rows[self.unit].nunique())
+        rows = rows[identified]
+        firm = rows["firm_id"].astype("string")
         by_unit = firm.groupby(rows[self.unit])
         pair = by_unit.transform("min") + "|" + by_unit.transform("max")
         items = rows.assign(_pair=pair).drop_duplicates(self.unit)
