@@ -291,7 +291,7 @@ def add_validate(sub: argparse._SubParsersAction) -> None:
         help="rerun simulate + build + analyze + catalogue over many seeds: coverage, power, false positives",
         description=(
             "Method validation: for each seed, simulate a world, build and analyze it and run the hypothesis "
-            "catalogue; report per hypothesis the 95%% CI coverage of the planted estimand (exact binomial CI; "
+            "catalogue; report per hypothesis the 95% CI coverage of the planted estimand (exact binomial CI; "
             "pass: coverage in [0.93, 0.97]), the power, and the false-positive rate of the negative control "
             "H0 (pass: <= 0.05), plus a cheap H0-only loop over many worlds. Each table gets a provenance "
             "sidecar (commit, versions, configuration, seeds)."
@@ -349,7 +349,7 @@ def add_power(sub: argparse._SubParsersAction) -> None:
         description=(
             "Simulate worlds with every planted effect scaled by each multiplier and each number of responses "
             "per wave, run the catalogue on the true respondents, and write power.csv (power with exact CI per "
-            "hypothesis x multiplier x responses), power_runs.csv and power_mde.csv (multiplier reaching 80%% "
+            "hypothesis x multiplier x responses), power_runs.csv and power_mde.csv (multiplier reaching 80% "
             "power under Holm) to TABLES."
         ),
     )

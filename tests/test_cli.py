@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from channelstudy.cli import main, parse_waves
+from channelstudy.cli import build_parser, main, parse_waves
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -19,6 +20,20 @@ def test_help_lists_subcommands() -> None:
     result = run("--help")
     assert result.returncode == 0
     assert "simulate" in result.stdout
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    nested = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return [p for action in nested for child in action.choices.values() for p in (child, *_subparsers(child))]
+
+
+def test_every_help_renders_its_percent_signs_once() -> None:
+    """A description is printed as written (argparse formats only the help of arguments with %)."""
+    parsers = _subparsers(build_parser())
+    assert len(parsers) >= 8
+    for parser in parsers:
+        text = parser.format_help()
+        assert "%%" not in text and "%(" not in text, parser.prog
 
 
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture) -> None:
