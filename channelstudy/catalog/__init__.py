@@ -36,6 +36,7 @@ __all__ = [
     "TABLES",
     "Table",
     "atomic_path",
+    "new_file_mode",
     "read_table",
     "remove_stale_temporaries",
     "statistics_table",
@@ -141,9 +142,22 @@ def _refuse_personal_fields(name: str, table: pd.DataFrame) -> None:
 _TEMPORARY = re.compile(r"^\.(?P<target>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 
 
+def new_file_mode() -> int:
+    """The permissions ``open()`` gives a new file under the process's umask (``0o644`` under ``022``).
+
+    :func:`tempfile.mkstemp` creates files readable by their owner only; a table renamed from one
+    would stay unreadable to the rest of a research group.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _temporary(path: Path) -> Path:
-    """A new empty file beside ``path``, named ``.<name>.<pid>.<random>.tmp`` (hidden, owned by this process)."""
+    """A new empty file beside ``path``, named ``.<name>.<pid>.<random>.tmp`` (hidden, owned by this process),
+    with the permissions of any new file (:func:`new_file_mode`)."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, new_file_mode())
     os.close(fd)
     return Path(name)
 

@@ -80,6 +80,7 @@ from urllib.request import Request, urlopen
 from tqdm import tqdm
 
 from channelstudy import __version__
+from channelstudy.catalog import new_file_mode
 from channelstudy.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -331,6 +332,7 @@ def _downloaded(url: str, folder: Path, *, timeout: float, not_found: str) -> It
         raise FetchError(f"not an http(s) URL: {url!r}")
     folder.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=folder, prefix=".fetch-", suffix=".part")
+    os.fchmod(handle, new_file_mode())
     temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as sink:
@@ -416,6 +418,7 @@ def _commit(download: _Download, target: Path, *, publisher: str, dataset: str) 
     }
     sidecar = sidecar_path(target)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=".fetch-", suffix=".meta.part")
+    os.fchmod(handle, new_file_mode())
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(meta, stream, indent=2)

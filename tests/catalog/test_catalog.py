@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pandas as pd
 import pytest
 
-from channelstudy.catalog import TABLES, atomic_path, read_table, statistics_table, write_table
+from channelstudy.catalog import TABLES, atomic_path, new_file_mode, read_table, statistics_table, write_table
 from channelstudy.catalog.schemas import SCHEMAS
 from channelstudy.vocabulary import PERSONAL_FIELDS
 
@@ -74,3 +76,20 @@ def test_firm_ids_take_a_seventh_digit_from_the_millionth_firm() -> None:
 
     assert [bool(re.match(FIRM_ID, x)) for x in ("F000001", "F999999", "F1000000", "F12345", "G000001", "F00000a")] \
         == [True, True, True, False, False, False]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_written_tables_get_the_permissions_of_any_new_file(tmp_path, umask):
+    """A table is readable by whom the umask allows, not by its owner only (as mkstemp's files are)."""
+    previous = os.umask(umask)
+    try:
+        assert new_file_mode() == 0o666 & ~umask
+        write_table("firms", pd.DataFrame({"firm_id": ["F000001"]}), tmp_path)
+        write_table("codebook", "# Codebook\n", tmp_path)
+        write_table("codebook", "# Codebook, rewritten\n", tmp_path)
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(previous)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
+    assert modes == dict.fromkeys(modes, stat.S_IMODE(plain.stat().st_mode)) and modes["plain.txt"] == 0o666 & ~umask

@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ import pytest
 
 import channelstudy.cli as cli
 import channelstudy.sources.fetch as fetch
+from channelstudy.catalog import new_file_mode
 from channelstudy.catalog.paths import realdata_dir
 from channelstudy.cli import add_fetch
 from channelstudy.errors import FetchError
@@ -254,6 +256,7 @@ def test_fetch_eurostat_plain_tsv_is_saved_as_tsv(server: Server, tmp_path: Path
     assert path.read_bytes() == TSV_TEXT.encode()
     assert read_sidecar(path)["content_type"] == "text/tab-separated-values"
     assert read_eurostat_tsv(path)["value"].tolist() == [60.47, 61.39, 75.60, 29.35, 26.76, 40.41]
+    assert {stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {new_file_mode()}, "not owner-only"
 
 
 def test_fetch_replaces_an_earlier_download(server: Server, tmp_path: Path) -> None:
