@@ -316,7 +316,7 @@ class _GuardedClusters:
         if len(families) <= 62:
             bits = np.where(form_code >= 0, np.left_shift(np.int64(1), np.maximum(form_code, 0)), 0)
             forms = np.zeros(n, dtype=np.int64)
-        else:  # pragma: no cover - more legal-form families than bits: Python integers
+        else:  # more legal-form families than bits: Python integers (tests/build/test_link_mutants.py)
             bits = np.array([1 << int(c) if c >= 0 else 0 for c in form_code], dtype=object)
             forms = np.zeros(n, dtype=object)
         np.bitwise_or.at(forms, parent, bits)
