@@ -49,7 +49,7 @@ import gzip
 import io
 import json
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -263,7 +263,16 @@ def _sheet_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence
     for p in positions:
         cells = [r[p] for r in rows] if p < width else [r[p] if p < len(r) else "" for r in rows]
         columns[p] = cells_text(cells, decimal, None if fix is _identity else fix)
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(rows)), dtype=object)
+    return _text_frame(columns, len(rows))
+
+
+def _text_frame(columns: Mapping[int, Sequence[str]], n: int) -> pd.DataFrame:
+    """Columns of Python strings as ``str`` (Arrow) columns, converted once: the cell checks and the
+    canonical frame then share the Arrow arrays instead of converting the objects each."""
+    import pyarrow as pa
+
+    return pd.DataFrame({p: pd.array(pa.array(cells, type=pa.large_string()), dtype=TEXT_DTYPE)
+                         for p, cells in columns.items()}, index=pd.RangeIndex(n))
 
 
 # --- json ----------------------------------------------------------------------------------
@@ -387,9 +396,7 @@ def _json_header(spec: SourceSpec) -> list[str]:
 def _json_columns(spec: SourceSpec, headers: Sequence[str], positions: Sequence[int]) -> pd.DataFrame:
     columns, n = _json_table(spec)
     values = list(columns.values())
-    return pd.DataFrame(
-        {p: json_column_text(values[p], spec.decimal) for p in positions}, index=pd.RangeIndex(n), dtype=object
-    )
+    return _text_frame({p: json_column_text(values[p], spec.decimal) for p in positions}, n)
 
 
 # --- sav and parquet -----------------------------------------------------------------------
