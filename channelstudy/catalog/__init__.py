@@ -148,7 +148,7 @@ def new_file_mode() -> int:
     :func:`tempfile.mkstemp` creates files readable by their owner only; a table renamed from one
     would stay unreadable to the rest of a research group.
     """
-    mask = os.umask(0)
+    mask = os.umask(0)  # the only portable way to read the mask: set it and put it back at once
     os.umask(mask)
     return 0o666 & ~mask
 
