@@ -139,14 +139,17 @@ def catalogue_sentence(row: Mapping, *, unit: str = "", digits: int = 3) -> str:
 
 
 def planted_sentence(row: Mapping, planted: Mapping | None, *, digits: int = 3) -> str:
-    """Whether the CI covers the simulator's planted value (empty on real data: nothing was planted).
+    """Whether the CI covers the simulator's planted value (empty on real data: nothing was planted, and
+    where the world defines no value, such as a trend with one wave).
 
     >>> planted_sentence({"ci_low": 0.0733, "ci_high": 0.0795}, {"planted": 0.08})
     'The 95 % CI misses the planted value 0.08.'
     >>> planted_sentence({"ci_low": 0.1, "ci_high": 0.14}, {"planted": 0.12}), planted_sentence({}, None)
     ('The 95 % CI covers the planted value 0.12.', '')
+    >>> planted_sentence({"ci_low": 0.1, "ci_high": 0.14}, {"planted": None})
+    ''
     """
-    if not planted:
+    if not planted or planted.get("planted") is None:
         return ""
     value = float(planted["planted"])
     covered = float(row["ci_low"]) <= value <= float(row["ci_high"])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -108,7 +109,10 @@ def planted_effects(world: World) -> dict[str, dict]:
                **also) -> dict:
         extra = pop.get(hid, {})
         value = structural if hid in ("H0", "H1") else extra["estimand_value"]
-        return {"claim": claim, "estimand": estimand, "planted": round(float(value), 6),
+        defined = not math.isnan(value)
+        if not defined:  # a trend in a one-wave world has no estimand: null in effects.json, not NaN
+            extra = {**extra, "estimand_value": None}
+        return {"claim": claim, "estimand": estimand, "planted": round(float(value), 6) if defined else None,
                 "structural": round(float(structural), 8), "null_value": null, "direction": direction,
                 "unit": unit, **extra, **also}
 

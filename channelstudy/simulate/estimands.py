@@ -34,21 +34,33 @@ ESTIMAND_MODELS: dict[str, tuple[str, list[str], str | None]] = {
 """The population regression behind each linear estimand (H4 is Poisson, H9 a pair mean)."""
 
 
+def _identified(x: np.ndarray) -> bool:
+    """Every regressor varies: a constant one (a trend in a one-wave world) has no coefficient."""
+    return len(x) > 0 and bool((np.ptp(x, axis=0) > 0).all())
+
+
 def ols_coefficient(y: np.ndarray, x: np.ndarray) -> float:
-    """First slope of an OLS fit of ``y`` on an intercept and the columns of ``x``.
+    """First slope of an OLS fit of ``y`` on an intercept and the columns of ``x`` (NaN: a column is constant).
 
     >>> x = np.arange(10.0)[:, None]
     >>> round(ols_coefficient(2 * x[:, 0] + 1, x), 6)
     2.0
+    >>> ols_coefficient(np.arange(10.0), np.zeros((10, 1)))
+    nan
     """
+    if not _identified(x):
+        return float("nan")
     design = np.column_stack([np.ones(len(y)), x])
     return float(np.linalg.lstsq(design, y, rcond=None)[0][1])
 
 
 def poisson_coefficient(y: np.ndarray, x: np.ndarray, offset: np.ndarray, term: int) -> float:
-    """Coefficient ``term`` (0 = first column of ``x``) of a Poisson pseudo-ML fit with an offset."""
+    """Coefficient ``term`` (0 = first column of ``x``) of a Poisson pseudo-ML fit with an offset (NaN: a
+    column of ``x`` is constant)."""
     import statsmodels.api as sm
 
+    if not _identified(x):
+        return float("nan")
     design = np.column_stack([np.ones(len(y)), x])
     return float(sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit().params[term + 1])
 

@@ -50,6 +50,22 @@ def test_other_seed_gives_other_data(tmp_path: Path) -> None:
     assert _digests(tmp_path / "a")["analyst_a.csv"] != _digests(tmp_path / "b")["analyst_a.csv"]
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_one_wave_world_plants_no_trend(tmp_path: Path) -> None:
+    """H4 and H8 are trends per wave: with one wave they have no estimand (null, valid JSON, no fit warning)."""
+    simulate(tmp_path / "raw", seed=1, n_firms=600, waves=(2021,), truth_out=tmp_path / "truth")
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    effects = json.loads((tmp_path / "truth" / "effects.json").read_text(encoding="utf-8"),
+                         parse_constant=refuse)["effects"]
+    undefined = {hid for hid, e in effects.items() if e["planted"] is None}
+    assert undefined == {"H4", "H8"}
+    assert effects["H4"]["estimand_value"] is None and effects["H8"]["estimand_value"] is None
+    assert all(isinstance(e["planted"], float) for hid, e in effects.items() if hid not in undefined)
+
+
 def test_truth_must_stay_outside_raw(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must not be inside the raw folder"):
         simulate(tmp_path / "raw", n_firms=600, truth_out=tmp_path / "raw" / "truth")
