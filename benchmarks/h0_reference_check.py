@@ -20,16 +20,15 @@ quotes seeds 400000-402999.
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm import tqdm
 
 from channelstudy.hypotheses.catalogue import CATALOGUE
 from channelstudy.hypotheses.estimators import _model_frame, _rows, wls_term
 from channelstudy.hypotheses.validation import clopper_pearson, truth_study
+from channelstudy.pipeline import _parallel
 from channelstudy.simulate import WorldConfig
 from channelstudy.simulate.world import build_world
 
@@ -61,8 +60,8 @@ def bell_mccaffrey_df(x: np.ndarray, w: np.ndarray, groups: np.ndarray, j: int) 
 
 def one_world(seed: int, n_firms: int) -> dict:
     data = truth_study(build_world(WorldConfig(n_firms=n_firms), seed))
-    fit = wls_term(_rows(data.survey, H0.where), H0.formula, H0.term)
     d = _model_frame(_rows(data.survey, H0.where), H0.formula, True)
+    fit = wls_term(d, H0.formula, H0.term)
     x = np.column_stack([np.ones(len(d)), d["isv"].to_numpy(float), d["log_emp"].to_numpy(float)])
     groups = pd.factorize(d["firm_id"])[0]
     return {"seed": seed, "estimate": fit.estimate, "se": fit.se, "p_normal": fit.p_value,
@@ -78,9 +77,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     seeds = range(args.first_seed, args.first_seed + args.worlds)
-    with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(tqdm(pool.map(one_world, seeds, [args.firms] * len(seeds), chunksize=4), total=len(seeds)))
-    runs = pd.DataFrame(rows)
+    runs = pd.DataFrame(_parallel(one_world, [(s, args.firms) for s in seeds], workers=args.workers, progress=True,
+                                  desc="H0 worlds"))
     z = (runs["estimate"] / runs["se"]).abs()
     p = {"normal": runs["p_normal"],
          "t(G-1)": 2 * stats.t.sf(z, runs["clusters"] - 1),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -109,10 +108,8 @@ def planted_effects(world: World) -> dict[str, dict]:
                **also) -> dict:
         extra = pop.get(hid, {})
         value = structural if hid in ("H0", "H1") else extra["estimand_value"]
-        defined = not math.isnan(value)
-        if not defined:  # a trend in a one-wave world has no estimand: null in effects.json, not NaN
-            extra = {**extra, "estimand_value": None}
-        return {"claim": claim, "estimand": estimand, "planted": round(float(value), 6) if defined else None,
+        # None: a value the world does not define (a trend in a one-wave world), null in effects.json
+        return {"claim": claim, "estimand": estimand, "planted": None if value is None else round(float(value), 6),
                 "structural": round(float(structural), 8), "null_value": null, "direction": direction,
                 "unit": unit, **extra, **also}
 

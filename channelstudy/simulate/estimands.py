@@ -104,6 +104,11 @@ def expected_pair_share(mean: float, sd: float, nodes: int = 64) -> float:
     return float(np.sum(w / (1 + np.exp(-(logit + sd * z)))) / np.sqrt(2 * np.pi))
 
 
+def _json_value(value: float) -> float | None:
+    """An estimand as ``effects.json`` records it: 8 decimals, or None where the world defines none."""
+    return None if np.isnan(value) else round(value, 8)
+
+
 def population_estimands(population: pd.DataFrame, deals: pd.DataFrame, first_wave: int, *, h9_channel: float,
                          h9_alliance: float, h9_sd: float) -> dict[str, dict]:
     """Per hypothesis: ``estimand_value`` on the true population, and ``naive`` where confounded."""
@@ -114,13 +119,13 @@ def population_estimands(population: pd.DataFrame, deals: pd.DataFrame, first_wa
         sub = sub.dropna(subset=[outcome, *regressors])
         y = sub[outcome].astype(float).to_numpy()
         value = ols_coefficient(y, sub[regressors].to_numpy(float))
-        entry = {"estimand_value": round(value, 8)}
+        entry = {"estimand_value": _json_value(value)}
         if hid in ("H0", "H3", "H7"):
-            entry["naive"] = round(ols_coefficient(y, sub[regressors[:1]].to_numpy(float)), 8)
+            entry["naive"] = _json_value(ols_coefficient(y, sub[regressors[:1]].to_numpy(float)))
         out[hid] = entry
     x = np.column_stack([d["isv"], d["t"], d["isv"] * d["t"]])
     ratio = d["vendor_support_eur"].to_numpy(float) / d["revenue_eur"].to_numpy(float)
-    out["H4"] = {"estimand_value": round(poisson_coefficient(ratio, x, np.zeros(len(ratio)), 2), 8)}
+    out["H4"] = {"estimand_value": _json_value(poisson_coefficient(ratio, x, np.zeros(len(ratio)), 2))}
     # the pipeline is a census of pairs: its CI is about the pairs' lead propensities, so the target is
     # their expectation; the realised census value is recorded beside it
     partners = deals[deals["relationship"].isin(["channel", "alliance"])]
