@@ -248,6 +248,7 @@ def add_check(sub: argparse._SubParsersAction) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     from channelstudy.catalog import TABLES, write_table
     from channelstudy.pipeline import (
+        failed_worlds,
         h0_false_positive_loop,
         run_started,
         validate_methods,
@@ -259,8 +260,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     config = validation_config(args.firms) | {"mode": args.mode, "variance": args.variance,
                                               "replicate_seeds": seeds[:args.replicate_seeds]}
     started = run_started(seeds=seeds, config=config)
+    failed: list = []
     runs, summary = validate_methods(seeds, n_firms=args.firms, workers=args.workers, progress=not args.quiet,
-                                     mode=args.mode, variance=args.variance, replicate_seeds=args.replicate_seeds)
+                                     mode=args.mode, variance=args.variance, replicate_seeds=args.replicate_seeds,
+                                     failed=failed)
+    started |= {"failed_worlds": failed_worlds(failed, ("seed",))}
     # the full pipeline's tables sit beside the truth mode's, under their own names
     names = ("method_validation", "method_validation_runs") if args.mode == "truth" else (
         "method_validation_pipeline", "method_validation_pipeline_runs")
@@ -272,17 +276,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if args.h0_worlds:
         h0_seeds = list(range(100_000, 100_000 + args.h0_worlds))
         h0_started = run_started(seeds=h0_seeds, config=validation_config(args.h0_firms) | {"mode": "truth"})
+        h0_failed: list = []
         h0_runs, h0_summary = h0_false_positive_loop(h0_seeds, n_firms=args.h0_firms, workers=args.workers,
-                                                     progress=not args.quiet)
+                                                     progress=not args.quiet, failed=h0_failed)
         target = TABLES["method_validation_h0"].path(args.tables)
         h0_summary.to_csv(target, index=False)
-        write_sidecar(target, started=h0_started)
+        write_sidecar(target, started=h0_started | {"failed_worlds": failed_worlds(h0_failed, ("seed",))})
+        failed += h0_failed
         log.info("H0 loop over %d worlds: false-positive rate %.3f", len(h0_seeds),
                  h0_summary["false_positive_rate"].item())
-    failed = summary[summary["coverage_ok"].eq(False) | summary["fpr_ok"].eq(False)]
-    if len(failed):
-        log.warning("validation failed for %s", ", ".join(failed["id"]))
-    return 0
+    outside = summary[summary["coverage_ok"].eq(False) | summary["fpr_ok"].eq(False)]
+    if len(outside):
+        log.warning("validation failed for %s", ", ".join(outside["id"]))
+    return _report_failed_worlds(failed)
+
+
+def _report_failed_worlds(failed: list) -> int:
+    """Exit status of a simulation loop: 1 when worlds failed (left out of its tables, listed in their sidecars)."""
+    if not failed:
+        return 0
+    log.error("%d world(s) failed and are left out of the tables (listed in the provenance sidecars as "
+              "failed_worlds); the first: %s", len(failed), failed[0][1])
+    return 1
 
 
 def add_validate(sub: argparse._SubParsersAction) -> None:
@@ -294,7 +309,8 @@ def add_validate(sub: argparse._SubParsersAction) -> None:
             "catalogue; report per hypothesis the 95% CI coverage of the planted estimand (exact binomial CI; "
             "pass: coverage in [0.93, 0.97]), the power, and the false-positive rate of the negative control "
             "H0 (pass: <= 0.05), plus a cheap H0-only loop over many worlds. Each table gets a provenance "
-            "sidecar (commit, versions, configuration, seeds)."
+            "sidecar (commit, versions, configuration, seeds). A world that fails is left out and listed in "
+            "the sidecars (failed_worlds), and the exit status is 1."
         ),
     )
     p.add_argument("--seeds", type=_positive_int, default=200, help="number of seeds (default: 200)")
@@ -325,13 +341,21 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def cmd_power(args: argparse.Namespace) -> int:
     from channelstudy.catalog import TABLES
-    from channelstudy.pipeline import minimum_detectable_effect, power_study, run_started, write_sidecar
+    from channelstudy.pipeline import (
+        failed_worlds,
+        minimum_detectable_effect,
+        power_study,
+        run_started,
+        write_sidecar,
+    )
 
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     config = {"multipliers": list(args.multipliers), "responses_per_wave": list(args.responses), "n_firms": 15_000}
     started = run_started(seeds=seeds, config=config)
+    failed: list = []
     runs, power = power_study(seeds, multipliers=args.multipliers, responses=args.responses, workers=args.workers,
-                              progress=not args.quiet)
+                              progress=not args.quiet, failed=failed)
+    started |= {"failed_worlds": failed_worlds(failed, ("seed", "multiplier", "responses_per_wave"))}
     tables = Path(args.tables)
     tables.mkdir(parents=True, exist_ok=True)
     for name, table in (("power", power), ("power_runs", runs), ("power_mde", minimum_detectable_effect(power))):
@@ -339,7 +363,7 @@ def cmd_power(args: argparse.Namespace) -> int:
         table.to_csv(target, index=False, float_format="%.6g")
         write_sidecar(target, started=started)
     log.info("power over %d cells x %d seeds -> %s", len(args.multipliers) * len(args.responses), len(seeds), tables)
-    return 0
+    return _report_failed_worlds(failed)
 
 
 def add_power(sub: argparse._SubParsersAction) -> None:
@@ -350,7 +374,8 @@ def add_power(sub: argparse._SubParsersAction) -> None:
             "Simulate worlds with every planted effect scaled by each multiplier and each number of responses "
             "per wave, run the catalogue on the true respondents, and write power.csv (power with exact CI per "
             "hypothesis x multiplier x responses), power_runs.csv and power_mde.csv (multiplier reaching 80% "
-            "power under Holm) to TABLES."
+            "power under Holm) to TABLES. A world that fails is left out and listed in the sidecars "
+            "(failed_worlds), and the exit status is 1."
         ),
     )
     p.add_argument("--seeds", type=_positive_int, default=50, help="worlds per grid cell (default: 50)")

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -44,9 +45,9 @@ from channelstudy.hypotheses.validation import clopper_pearson, summarise, truth
 from channelstudy.simulate import PlantedEffects, WorldConfig, planted_effects, simulate
 from channelstudy.simulate.world import build_world
 
-__all__ = ["POWER_MULTIPLIERS", "POWER_RESPONSES", "STAGES", "StudyResult", "h0_false_positive_loop", "minimum_detectable_effect",
-           "power_study", "power_table",
-           "provenance", "run_analyze", "run_build", "run_one_seed", "run_started", "validate_methods", "write_sidecar"]
+__all__ = ["POWER_MULTIPLIERS", "POWER_RESPONSES", "STAGES", "StudyResult", "failed_worlds",
+           "h0_false_positive_loop", "minimum_detectable_effect", "power_study", "power_table", "provenance",
+           "run_analyze", "run_build", "run_one_seed", "run_started", "validate_methods", "write_sidecar"]
 
 PACKAGES = ("channelstudy", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn")
 """Packages whose versions every provenance sidecar records."""
@@ -255,14 +256,56 @@ def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
     return table.join(bounded_checks(data, CATALOGUE), on="id").assign(seed=seed)
 
 
-def _parallel(function: Callable, args: list[tuple], *, workers: int, progress: bool, desc: str) -> list:
+@dataclass(frozen=True)
+class _Failed:
+    error: str
+
+
+def _guarded(function: Callable, *args):
+    """``function(*args)``, or what it raised as a :class:`_Failed` (so a pool can carry on)."""
+    try:
+        return function(*args)
+    except Exception as exc:  # noqa: BLE001 - any error of one world is that world's, reported by the caller
+        return _Failed(f"{type(exc).__name__}: {exc}")
+
+
+def _parallel(function: Callable, args: list[tuple], *, workers: int, progress: bool, desc: str,
+              failed: list | None = None) -> list:
+    """``function(*a)`` for each ``a`` of ``args`` in ``workers`` processes, results in order.
+
+    Without ``failed`` the first error stops the run.  With a list, a call that raises is left out of
+    the results and appended to ``failed`` as ``(a, "ExceptionType: message")``, and logged with its
+    first argument (the seed): one world that breaks costs that world, not the hours of the others.
+    """
     from tqdm.auto import tqdm
 
+    call = function if failed is None else partial(_guarded, function)
     if workers == 1:
-        return [function(*a) for a in tqdm(args, desc=desc, disable=not progress or None)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(function, *a) for a in args]
-        return [f.result() for f in tqdm(futures, desc=desc, disable=not progress or None)]
+        results = [call(*a) for a in tqdm(args, desc=desc, disable=not progress or None)]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(call, *a) for a in args]
+            results = [f.result() for f in tqdm(futures, desc=desc, disable=not progress or None)]
+    kept = []
+    for a, result in zip(args, results, strict=True):
+        if isinstance(result, _Failed):
+            log.error("%s: seed %s failed and is left out: %s", desc, a[0], result.error)
+            failed.append((a, result.error))
+        else:
+            kept.append(result)
+    if not kept and args:
+        raise RuntimeError(f"{desc}: every one of {len(args)} runs failed; the first: {failed[0][1]}")
+    return kept
+
+
+def failed_worlds(failed: list, names: tuple[str, ...]) -> list[dict]:
+    """The ``failed`` entries of :func:`_parallel` as records for a provenance sidecar: the first
+    arguments under ``names``, and the error.
+
+    >>> failed_worlds([((7, 3000), "ValueError: no rows")], ("seed",))
+    [{'seed': 7, 'error': 'ValueError: no rows'}]
+    """
+    return [dict(zip(names, args, strict=False)) | {"error": error} for args, error in failed]
 
 
 def run_one_truth_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
@@ -302,19 +345,21 @@ VALIDATION_MODES = {"full": run_one_seed, "truth": run_one_truth_seed}
 
 def validate_methods(seeds: list[int], *, n_firms: int = 15_000, workers: int = 2, progress: bool = True,
                      config: WorldConfig | None = None, mode: str = "full", variance: str = "bootstrap",
-                     replicate_seeds: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     replicate_seeds: int = 0, failed: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run :func:`run_one_seed` (or, ``mode="truth"``, :func:`run_one_truth_seed`) over ``seeds`` in
     parallel processes; returns (runs, summary).
 
     The first ``replicate_seeds`` seeds also compute the replicate-weight SE (``variance``) of the
-    weighted estimators, summarised beside the linearised SE.
+    weighted estimators, summarised beside the linearised SE.  With ``failed`` (a list), a world that
+    raises is left out and recorded there (:func:`_parallel`) instead of stopping the run.
     """
     if not seeds:
         raise ValueError("validate_methods needs at least one seed")
     if mode not in VALIDATION_MODES:
         raise ValueError(f"mode must be one of {sorted(VALIDATION_MODES)}")
     args = [(s, n_firms, 0, config, variance if i < replicate_seeds else None) for i, s in enumerate(seeds)]
-    results = _parallel(VALIDATION_MODES[mode], args, workers=workers, progress=progress, desc="validate")
+    results = _parallel(VALIDATION_MODES[mode], args, workers=workers, progress=progress, desc="validate",
+                        failed=failed)
     runs = pd.concat(results, ignore_index=True).sort_values(["seed", "id"], ignore_index=True)
     return runs, summarise(runs)
 
@@ -335,13 +380,14 @@ def _h0_one(seed: int, n_firms: int) -> dict:
 
 
 def h0_false_positive_loop(seeds: list[int], *, n_firms: int = 3_000, workers: int = 2,
-                           progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                           progress: bool = True, failed: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The cheap H0-only loop: false-positive rate of the negative control on the true respondents.
 
     Returns (one row per world, one summary row with the rate, its exact 95 % CI and MC SE).
+    ``failed`` as in :func:`validate_methods`.
     """
     runs = pd.DataFrame(_parallel(_h0_one, [(s, n_firms) for s in seeds], workers=workers, progress=progress,
-                                  desc="H0 loop"))
+                                  desc="H0 loop", failed=failed))
     k, n = int((runs["p_value"] < 0.05).sum()), len(runs)
     low, high = clopper_pearson(k, n)
     rate = k / n
@@ -365,16 +411,18 @@ def _power_one(seed: int, multiplier: float, responses: int) -> pd.DataFrame:
 
 def power_study(seeds: list[int], *, multipliers: tuple[float, ...] = POWER_MULTIPLIERS,
                 responses: tuple[int, ...] = POWER_RESPONSES, workers: int = 2,
-                progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                progress: bool = True, failed: list | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Power of each confirmatory hypothesis (Holm across H2-H9) over effect multipliers x responses per wave.
 
     Each world is the default population (15,000 firms) with every planted effect scaled and the
     survey's expected responses per wave set; estimators run on the true respondents
     (:func:`~channelstudy.hypotheses.validation.truth_study`).  Returns (runs, power table with the
     exact 95 % CI of each power and the mean planted value and standardised effect per cell).
+    ``failed`` as in :func:`validate_methods` (its entries' arguments are seed, multiplier, responses).
     """
     args = [(s, m, r) for m in multipliers for r in responses for s in seeds]
-    runs = pd.concat(_parallel(_power_one, args, workers=workers, progress=progress, desc="power"), ignore_index=True)
+    runs = pd.concat(_parallel(_power_one, args, workers=workers, progress=progress, desc="power", failed=failed),
+                     ignore_index=True)
     return runs, power_table(runs)
 
 

@@ -18,14 +18,20 @@ every world; notebook 09 reports them.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
+from channelstudy.hypotheses.catalogue import ESTIMATOR_ERRORS, RAN, Hypothesis, as_run, status
 from channelstudy.hypotheses.estimators import _model_frame, wls_term
+from channelstudy.hypotheses.study import StudyData
 
-__all__ = ["CHECKED", "bounded_checks", "bounded_share_check", "fractional_logit_ame"]
+log = logging.getLogger(__name__)
+
+__all__ = ["CHECKED", "CHECK_COLUMNS", "bounded_checks", "bounded_share_check", "fractional_logit_ame"]
 
 
 def fractional_logit_ame(data: pd.DataFrame, formula: str, term: str, *, weighted: bool = True) -> float:
@@ -52,15 +58,30 @@ def bounded_share_check(data: pd.DataFrame, formula: str, term: str, *, weighted
 
 CHECKED: tuple[str, ...] = ("H6",)
 """Hypotheses whose linear model of a bounded share is checked against a fractional logit."""
+CHECK_COLUMNS = ("check_in_range", "check_ame", "check_ame_inside_ci")
 
 
-def bounded_checks(data, catalogue) -> pd.DataFrame:
+def bounded_checks(data: StudyData, catalogue: tuple[Hypothesis, ...]) -> pd.DataFrame:
     """:func:`bounded_share_check` of each hypothesis in :data:`CHECKED`, indexed by id (columns
-    ``check_in_range``, ``check_ame``, ``check_ame_inside_ci``)."""
+    ``check_in_range``, ``check_ame``, ``check_ame_inside_ci``).
+
+    Each runs as the catalogue runs the hypothesis (:func:`~channelstudy.hypotheses.catalogue.as_run`:
+    unweighted on a survey without weights); where the hypothesis does not run, or a model cannot be
+    fitted, its checks are missing.
+    """
     rows = {}
     for h in catalogue:
-        if h.id in CHECKED:
-            rows[h.id] = {f"check_{k}": v for k, v in bounded_share_check(
-                data.survey.query(h.test.where) if h.test.where else data.survey, h.test.formula, h.test.term,
-                weighted=h.test.weighted).items()}
-    return pd.DataFrame.from_dict(rows, orient="index")
+        if h.id not in CHECKED:
+            continue
+        h = as_run(h, data)
+        rows[h.id] = dict.fromkeys(CHECK_COLUMNS, np.nan)
+        if status(h, data) != RAN:
+            continue
+        survey = data.survey.query(h.test.where) if h.test.where else data.survey
+        try:
+            check = bounded_share_check(survey, h.test.formula, h.test.term, weighted=h.test.weighted)
+        except ESTIMATOR_ERRORS as exc:
+            log.info("%s bounded-share check not run: %s: %s", h.id, type(exc).__name__, exc)
+            continue
+        rows[h.id] = {f"check_{k}": v for k, v in check.items()}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(CHECK_COLUMNS))

@@ -55,8 +55,8 @@ from channelstudy.hypotheses.estimators import (
 from channelstudy.hypotheses.study import StudyData
 from channelstudy.vocabulary import IT_J62_PERSONS_PER_ENTERPRISE
 
-__all__ = ["CATALOGUE", "COLUMNS", "DIRECTIONS", "FAMILIES", "PREREGISTRATION_COLUMNS", "RAN", "Hypothesis",
-           "compare_with_truth", "preregistration", "run_catalogue", "status", "write_catalogue",
+__all__ = ["CATALOGUE", "COLUMNS", "DIRECTIONS", "FAMILIES", "PREREGISTRATION_COLUMNS", "ESTIMATOR_ERRORS", "RAN",
+           "Hypothesis", "as_run", "compare_with_truth", "preregistration", "run_catalogue", "status", "write_catalogue",
            "write_preregistration"]
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ COLUMNS = ["id", "family", "claim", "estimator", "estimate", "ci_low", "ci_high"
            "null_value", "design", "outcome", "predictors", "controls", "status"]
 """Columns of ``hypotheses.csv``; ``supported`` is the confirmatory decision flag (see the module doc)."""
 RAN = "ran"
+ESTIMATOR_ERRORS = (ValueError, ZeroDivisionError, np.linalg.LinAlgError)
+"""What an estimator raises on data it cannot fit: the hypothesis is then ``not run``, not the run stopped."""
 """``status`` of a hypothesis that ran; otherwise ``not run: <why>``."""
 ESTIMATES = ["estimate", "ci_low", "ci_high", "se", "z", "std_estimate", "p_value", "p_equivalence",
              "within_estimate", "within_ci_low", "within_ci_high"]
@@ -270,6 +272,17 @@ def has_weights(data: StudyData) -> bool:
     return "weight" in data.survey.columns and bool(data.survey["weight"].notna().any())
 
 
+def as_run(hypothesis: Hypothesis, data: StudyData, *, variance: str | None = None) -> Hypothesis:
+    """The hypothesis as :func:`run_catalogue` runs it on ``data``: unweighted when the survey has no
+    weights (:func:`has_weights`), and with ``variance`` set on an estimator that has the option."""
+    h = hypothesis
+    if h.weighted and not has_weights(data):
+        h = replace(h, test=replace(h.test, weighted=False))
+    if variance is not None and hasattr(h.test, "variance"):
+        h = replace(h, test=replace(h.test, variance=variance))
+    return h
+
+
 def _within(h: Hypothesis, data: StudyData) -> tuple[float, float, float]:
     if not h.within_firm or not isinstance(h.test, WeightedOLS):
         return (float("nan"),) * 3
@@ -293,10 +306,7 @@ def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE
     rows = []
     nan3 = (float("nan"),) * 3
     for h in catalogue:
-        if h.weighted and not weights:
-            h = replace(h, test=replace(h.test, weighted=False))
-        if variance is not None and hasattr(h.test, "variance"):
-            h = replace(h, test=replace(h.test, variance=variance))
+        h = as_run(h, data, variance=variance)
         margin = h.equivalence_margin
         row = {"id": h.id, "family": h.family, "claim": h.claim, "estimator": h.estimator,
                **dict.fromkeys(ESTIMATES, np.nan), "p_display": "", "n": pd.NA, "weighted": h.weighted,
@@ -307,7 +317,7 @@ def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE
             try:
                 r = h.run(data)
                 within_r = _within(h, data) if within else nan3
-            except (ValueError, ZeroDivisionError, np.linalg.LinAlgError) as exc:
+            except ESTIMATOR_ERRORS as exc:
                 row["status"] = f"not run: the estimator failed ({type(exc).__name__}: {exc})"
             else:
                 if np.isfinite([r.estimate, r.p_value]).all():

@@ -35,8 +35,13 @@ def test_validation_reports_every_hypothesis(small_validation) -> None:
 
 @pytest.mark.slow
 def test_full_pipeline_validation_runs_on_a_small_world() -> None:
-    runs, summary = validate_methods([11], n_firms=1_000, workers=1, progress=False, mode="full")
+    # in world 512 no distributor of one size stratum answers, raking fails and the survey is unweighted:
+    # H6's bounded-share check ran weighted there and stopped a 600-world run after 30 minutes
+    runs, summary = validate_methods([11, 512], n_firms=1_000, workers=1, progress=False, mode="full")
     assert len(summary) == 10 and runs["covered"].mean() >= 0.6
+    h6 = runs[runs["id"] == "H6"].set_index("seed")
+    assert not h6.loc[512, "weighted"], "world 512 no longer lacks weights: pick a world that does"
+    assert h6[["check_in_range", "check_ame"]].notna().all().all()
 
 
 def _runs(covered: list[bool], p_h0: list[float]) -> pd.DataFrame:
@@ -162,3 +167,47 @@ def test_replicate_se_in_the_loop_and_the_h6_check() -> None:
     ratio = s.loc[weighted, "mean_se_replicate"] / runs[runs["seed"] == 301].set_index("id").loc[weighted, "se"]
     assert ratio.between(0.5, 2.0).all(), ratio
     assert 0.9 <= s.loc["H6", "check_in_range_min"] <= 1 and np.isfinite(s.loc["H6", "check_ame_mean"])
+
+
+def _fails_on_two(seed: int) -> int:
+    if seed == 2:
+        raise ValueError("no respondents")
+    return seed * 10
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_world_that_fails_is_left_out_and_recorded_not_fatal(workers: int) -> None:
+    from channelstudy.pipeline import _parallel
+
+    failed: list = []
+    kept = _parallel(_fails_on_two, [(1,), (2,), (3,)], workers=workers, progress=False, desc="t", failed=failed)
+    assert kept == [10, 30] and failed == [((2,), "ValueError: no respondents")]
+    with pytest.raises(ValueError, match="no respondents"):  # without a list, the error stops the run
+        _parallel(_fails_on_two, [(1,), (2,)], workers=workers, progress=False, desc="t")
+    with pytest.raises(RuntimeError, match="every one of 1 runs failed; the first: ValueError"):
+        _parallel(_fails_on_two, [(2,)], workers=workers, progress=False, desc="t", failed=[])
+
+
+def test_validate_command_leaves_out_a_failed_world_and_exits_nonzero(tmp_path, monkeypatch) -> None:
+    import json
+
+    import channelstudy.pipeline as pipeline
+    from channelstudy.cli import main
+
+    real = pipeline.run_one_truth_seed
+
+    def breaks_on_seed_5(seed, *args):
+        if seed == 5:
+            raise ValueError("zero-size array")
+        return real(seed, *args)
+
+    monkeypatch.setitem(pipeline.VALIDATION_MODES, "truth", breaks_on_seed_5)
+    status = main(["--quiet", "validate", "--seeds", "2", "--first-seed", "4", "--firms", "800", "--mode", "truth",
+                   "--h0-worlds", "0", "--workers", "1", "--tables", str(tmp_path)])
+    assert status == 1
+    summary = pd.read_csv(tmp_path / "method_validation.csv")
+    assert summary["n_seeds"].eq(1).all()
+    assert pd.read_parquet(tmp_path / "method_validation_runs.parquet")["seed"].unique().tolist() == [4]
+    sidecar = json.loads((tmp_path / "method_validation.csv.provenance.json").read_text(encoding="utf-8"))
+    assert sidecar["failed_worlds"] == [{"seed": 5, "error": "ValueError: zero-size array"}]
+    assert sidecar["seeds"] == [4, 5]
