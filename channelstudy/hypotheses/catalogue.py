@@ -67,9 +67,9 @@ COLUMNS = ["id", "family", "claim", "estimator", "estimate", "ci_low", "ci_high"
            "null_value", "design", "outcome", "predictors", "controls", "status"]
 """Columns of ``hypotheses.csv``; ``supported`` is the confirmatory decision flag (see the module doc)."""
 RAN = "ran"
+"""``status`` of a hypothesis that ran; otherwise ``not run: <why>``."""
 ESTIMATOR_ERRORS = (ValueError, ZeroDivisionError, np.linalg.LinAlgError)
 """What an estimator raises on data it cannot fit: the hypothesis is then ``not run``, not the run stopped."""
-"""``status`` of a hypothesis that ran; otherwise ``not run: <why>``."""
 ESTIMATES = ["estimate", "ci_low", "ci_high", "se", "z", "std_estimate", "p_value", "p_equivalence",
              "within_estimate", "within_ci_low", "within_ci_high"]
 PREREGISTRATION_COLUMNS = ["id", "family", "claim", "estimand", "population", "primary_outcome", "predictors",
@@ -300,8 +300,7 @@ def run_catalogue(data: StudyData, catalogue: tuple[Hypothesis, ...] = CATALOGUE
     ``variance`` (``linearised``, ``bootstrap`` or ``jackknife``) sets the SE of every estimator with a
     ``variance`` option (the weighted survey models); ``None`` keeps each declaration's.
     """
-    weights = has_weights(data)
-    if not weights:
+    if not has_weights(data):
         log.info("no survey weights: survey hypotheses run unweighted (weighted = False)")
     rows = []
     nan3 = (float("nan"),) * 3
