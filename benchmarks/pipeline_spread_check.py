@@ -4,7 +4,7 @@ Run: .venv/bin/python benchmarks/pipeline_spread_check.py [--first-seed 1] [--wo
 
 In ``channelstudy validate --mode full`` the SD of H0's and H3's estimates over the worlds is larger than
 their mean SE.  For each seed this script simulates a world, builds and analyses it as
-:func:`channelstudy.pipeline.run_one_seed` does, and fits H0 and H3 with the catalogue's own estimators
+:func:`channelstudy.pipeline.run_one_seed` does (:func:`~channelstudy.pipeline.simulate_and_process`), and fits H0 and H3 with the catalogue's own estimators
 on the processed survey (``full``) and on copies of it where one stage's output is replaced by the
 world's truth, matched through the simulator's record truth:
 
@@ -30,10 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from channelstudy.analysis import AnalyzeConfig
 from channelstudy.hypotheses import CATALOGUE, StudyData, load_study, run_catalogue
-from channelstudy.pipeline import VALIDATION_ANALYZE, _parallel, run_analyze, run_build
-from channelstudy.simulate import simulate
+from channelstudy.pipeline import _parallel, simulate_and_process
 from channelstudy.vocabulary import CREDIT_TYPES
 
 CHECKED = tuple(h for h in CATALOGUE if h.id in ("H0", "H3"))
@@ -44,9 +42,7 @@ def processed_world(seed: int, n_firms: int) -> tuple[StudyData, pd.DataFrame]:
     """The world's study tables as ``run_one_seed`` makes them, and each survey row's true response."""
     with tempfile.TemporaryDirectory(prefix=f"spread-{seed}-") as tmp:
         root = Path(tmp)
-        simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth")
-        run_build(root / "raw", root / "processed")
-        run_analyze(root / "processed", config=replace(AnalyzeConfig(), **VALIDATION_ANALYZE), margins=root / "raw")
+        simulate_and_process(root, seed, n_firms=n_firms)
         data = load_study(root / "processed")
         records = pd.read_parquet(root / "truth" / "records.parquet")[["source", "record_id", "firm_key"]]
         responses = pd.read_parquet(root / "truth" / "responses.parquet")

@@ -47,7 +47,8 @@ from channelstudy.simulate.world import build_world
 
 __all__ = ["POWER_MULTIPLIERS", "POWER_RESPONSES", "STAGES", "StudyResult", "failed_worlds",
            "h0_false_positive_loop", "minimum_detectable_effect", "power_study", "power_table", "provenance",
-           "run_analyze", "run_build", "run_one_seed", "run_started", "validate_methods", "write_sidecar"]
+           "run_analyze", "run_build", "run_one_seed", "run_started", "simulate_and_process", "validate_methods",
+           "write_sidecar"]
 
 PACKAGES = ("channelstudy", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn")
 """Packages whose versions every provenance sidecar records."""
@@ -236,6 +237,17 @@ VALIDATION_ANALYZE = {"n_bootstrap": 0, "n_components_range": (2, 4)}
 catalogue uses neither; they only cost time)."""
 
 
+def simulate_and_process(root: Path, seed: int, *, n_firms: int, n_bootstrap: int = 0,
+                         config: WorldConfig | None = None) -> StudyResult:
+    """One validation world under ``root``: simulate into ``raw/`` (truth in ``truth/``), build and analyze
+    into ``processed/`` with :data:`VALIDATION_ANALYZE`; returns the analysis stage's result."""
+    simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth", config=config)
+    run_build(root / "raw", root / "processed")
+    analyze_config = replace(AnalyzeConfig(), **(VALIDATION_ANALYZE | {"n_bootstrap": n_bootstrap}))
+    # calibrated to the world's own (simulated) population margins, as `make analyze` does
+    return run_analyze(root / "processed", config=analyze_config, margins=root / "raw")
+
+
 def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
                  config: WorldConfig | None = None, variance: str | None = None) -> pd.DataFrame:
     """Simulate, build, analyze and run the catalogue for one seed; the catalogue joined with truth.
@@ -244,11 +256,7 @@ def run_one_seed(seed: int, n_firms: int = 15_000, n_bootstrap: int = 0,
     """
     with tempfile.TemporaryDirectory(prefix=f"validate-{seed}-") as tmp:
         root = Path(tmp)
-        simulate(root / "raw", seed=seed, n_firms=n_firms, truth_out=root / "truth", config=config)
-        run_build(root / "raw", root / "processed")
-        analyze_config = replace(AnalyzeConfig(), **(VALIDATION_ANALYZE | {"n_bootstrap": n_bootstrap}))
-        # calibrated to the world's own (simulated) population margins, as `make analyze` does
-        study = run_analyze(root / "processed", config=analyze_config, margins=root / "raw")
+        study = simulate_and_process(root, seed, n_firms=n_firms, n_bootstrap=n_bootstrap, config=config)
         truth = json.loads((root / "truth" / "effects.json").read_text(encoding="utf-8"))["effects"]
         data = load_study(root / "processed")
         table = _with_truth(study.catalogue, truth, _replicate_se(data, variance))
