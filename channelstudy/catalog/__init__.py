@@ -37,6 +37,7 @@ __all__ = [
     "Table",
     "atomic_path",
     "new_file_mode",
+    "readable_mkstemp",
     "read_table",
     "remove_stale_temporaries",
     "statistics_table",
@@ -153,11 +154,18 @@ def new_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def readable_mkstemp(*, folder: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """:func:`tempfile.mkstemp` in ``folder``, with the permissions of any new file (:func:`new_file_mode`)
+    instead of owner-only: what is renamed from it into place is readable as any other file."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=folder)
+    os.fchmod(fd, new_file_mode())
+    return fd, name
+
+
 def _temporary(path: Path) -> Path:
     """A new empty file beside ``path``, named ``.<name>.<pid>.<random>.tmp`` (hidden, owned by this process),
-    with the permissions of any new file (:func:`new_file_mode`)."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
-    os.fchmod(fd, new_file_mode())
+    with the permissions of any new file (:func:`readable_mkstemp`)."""
+    fd, name = readable_mkstemp(folder=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     os.close(fd)
     return Path(name)
 

@@ -26,7 +26,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from channelstudy.hypotheses.catalogue import ESTIMATOR_ERRORS, RAN, Hypothesis, as_run, status
-from channelstudy.hypotheses.estimators import _model_frame, wls_term
+from channelstudy.hypotheses.estimators import _model_frame, _rows, wls_term
 from channelstudy.hypotheses.study import StudyData
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,9 @@ def bounded_checks(data: StudyData, catalogue: tuple[Hypothesis, ...]) -> pd.Dat
         rows[h.id] = dict.fromkeys(CHECK_COLUMNS, np.nan)
         if status(h, data) != RAN:
             continue
-        survey = data.survey.query(h.test.where) if h.test.where else data.survey
         try:
-            check = bounded_share_check(survey, h.test.formula, h.test.term, weighted=h.test.weighted)
+            check = bounded_share_check(_rows(data.survey, h.test.where), h.test.formula, h.test.term,
+                                        weighted=h.test.weighted)
         except ESTIMATOR_ERRORS as exc:
             log.info("%s bounded-share check not run: %s: %s", h.id, type(exc).__name__, exc)
             continue

@@ -66,7 +66,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,7 +79,7 @@ from urllib.request import Request, urlopen
 from tqdm import tqdm
 
 from channelstudy import __version__
-from channelstudy.catalog import new_file_mode
+from channelstudy.catalog import readable_mkstemp
 from channelstudy.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -331,8 +330,7 @@ def _downloaded(url: str, folder: Path, *, timeout: float, not_found: str) -> It
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise FetchError(f"not an http(s) URL: {url!r}")
     folder.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(dir=folder, prefix=".fetch-", suffix=".part")
-    os.fchmod(handle, new_file_mode())
+    handle, name = readable_mkstemp(folder=folder, prefix=".fetch-", suffix=".part")
     temporary = Path(name)
     try:
         with os.fdopen(handle, "wb") as sink:
@@ -417,8 +415,7 @@ def _commit(download: _Download, target: Path, *, publisher: str, dataset: str) 
         "tool": f"channelstudy {__version__}",
     }
     sidecar = sidecar_path(target)
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=".fetch-", suffix=".meta.part")
-    os.fchmod(handle, new_file_mode())
+    handle, name = readable_mkstemp(folder=target.parent, prefix=".fetch-", suffix=".meta.part")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             json.dump(meta, stream, indent=2)
