@@ -1,6 +1,7 @@
 """H0's false-positive rate under small-sample corrections, on worlds outside ``make validate``.
 
 Run: .venv/bin/python benchmarks/h0_reference_check.py [--first-seed 400000] [--worlds 3000] [--firms 3000]
+     [--synthetic-draws 0]
 
 For each seed: simulate a world, take its true respondents (:func:`truth_study`, as the H0 loop of
 ``make validate`` does) and fit the negative control H0 with the catalogue's own estimator
@@ -16,8 +17,16 @@ and, with the bias-reduced CR2 standard error (Bell & McCaffrey 2002) in place o
 and the Bell-McCaffrey t distribution; last, the same model unweighted (OLS, CR1, normal).
 
 Prints the number of worlds with p < 0.05 under each, the exact 95 % interval of each rate, the
-SD of the estimate over the mean SE and the mean CR2 / CR1 ratio.  The committed H0 loop uses seeds
-100000-100999; the README quotes seeds 400000-402999 (3,000 firms) and 1-1000 (1,000 firms).
+SD of the estimate over the mean SE and the mean CR2 / CR1 ratio.
+
+With ``--synthetic-draws R`` each world's design (its rows, ISV indicator, size, weights and firm
+clusters) is also refitted, in all the ways above, on R synthetic outcomes that are null by
+construction: a firm effect plus row noise, both standard normal, nothing else.  Their rejection
+rates are the size of each test *on these designs*, free of the luck of one outcome draw per world:
+what the actual H0 rates should be near if nothing but the design is at work.
+
+The committed H0 loop uses seeds 100000-100999; the README quotes seeds 400000-402999 (3,000 firms),
+1-1000 and 1001-5000 (1,000 firms).
 """
 
 from __future__ import annotations
@@ -70,30 +79,35 @@ def cr2(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, j: int)
     return se, float(np.trace(gram) ** 2 / (gram**2).sum())
 
 
-def one_world(seed: int, n_firms: int) -> dict:
-    data = truth_study(build_world(WorldConfig(n_firms=n_firms), seed))
-    d = _model_frame(_rows(data.survey, H0.where), H0.formula, True)
-    fit = wls_term(d, H0.formula, H0.term)
+def fits(d: pd.DataFrame, y: np.ndarray) -> dict:
+    """H0's term on outcome ``y`` with the design of ``d``: the catalogue's fit, CR2 and unweighted."""
+    d = d.assign(_y=y)
+    formula = "_y ~ " + H0.formula.split("~")[1]
+    fit = wls_term(d, formula, H0.term)
     x = np.column_stack([np.ones(len(d)), d["isv"].to_numpy(float), d["log_emp"].to_numpy(float)])
     groups = pd.factorize(d["firm_id"])[0]
-    se_cr2, df = cr2(x, d["att_portal_easy"].to_numpy(float), d["weight"].to_numpy(float), groups, 1)
-    unweighted = wls_term(d, H0.formula, H0.term, weighted=False)
-    return {"seed": seed, "estimate": fit.estimate, "se": fit.se, "p_normal": fit.p_value,
-            "clusters": int(groups.max() + 1), "se_cr2": se_cr2, "df_bell_mccaffrey": df,
-            "estimate_unweighted": unweighted.estimate, "se_unweighted": unweighted.se,
-            "p_unweighted": unweighted.p_value}
+    se_cr2, df = cr2(x, y, d["weight"].to_numpy(float), groups, 1)
+    unweighted = wls_term(d, formula, H0.term, weighted=False)
+    return {"estimate": fit.estimate, "se": fit.se, "p_normal": fit.p_value, "clusters": int(groups.max() + 1),
+            "se_cr2": se_cr2, "df_bell_mccaffrey": df, "estimate_unweighted": unweighted.estimate,
+            "se_unweighted": unweighted.se, "p_unweighted": unweighted.p_value}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--first-seed", type=int, default=400_000)
-    parser.add_argument("--worlds", type=int, default=3_000)
-    parser.add_argument("--firms", type=int, default=3_000)
-    parser.add_argument("--workers", type=int, default=2)
-    args = parser.parse_args()
-    seeds = range(args.first_seed, args.first_seed + args.worlds)
-    runs = pd.DataFrame(_parallel(one_world, [(s, args.firms) for s in seeds], workers=args.workers, progress=True,
-                                  desc="H0 worlds"))
+def one_world(seed: int, n_firms: int, synthetic_draws: int = 0) -> list[dict]:
+    """The actual H0 fit of a world, then its synthetic null outcomes (firm effect + row noise)."""
+    data = truth_study(build_world(WorldConfig(n_firms=n_firms), seed))
+    d = _model_frame(_rows(data.survey, H0.where), H0.formula, True)
+    out = [{"seed": seed, "outcome": "actual"} | fits(d, d["att_portal_easy"].to_numpy(float))]
+    rng = np.random.default_rng([seed, 1])
+    groups = pd.factorize(d["firm_id"])[0]
+    for _ in range(synthetic_draws):
+        y = rng.normal(0, 1, groups.max() + 1)[groups] + rng.normal(0, 1, len(d))
+        out.append({"seed": seed, "outcome": "synthetic"} | fits(d, y))
+    return out
+
+
+def summarise(runs: pd.DataFrame) -> None:
+    """Rejection rates under each reference, with exact intervals; SD of the estimate over the mean SE."""
     z = (runs["estimate"] / runs["se"]).abs()
     z_cr2 = (runs["estimate"] / runs["se_cr2"]).abs()
     p = {"normal": runs["p_normal"],
@@ -103,16 +117,34 @@ def main() -> None:
          "CR2, t(Bell-McCaffrey)": 2 * stats.t.sf(z_cr2, runs["df_bell_mccaffrey"]),
          "unweighted OLS, CR1": runs["p_unweighted"]}
     n = len(runs)
-    print(f"seeds {seeds.start}-{seeds.stop - 1}, {args.firms} firms; clusters {runs['clusters'].min()}-"
-          f"{runs['clusters'].max()}; Bell-McCaffrey df {runs['df_bell_mccaffrey'].min():.0f}-"
-          f"{runs['df_bell_mccaffrey'].max():.0f}; SD of the estimate / mean SE "
-          f"{runs['estimate'].std() / runs['se'].mean():.3f} (unweighted "
+    print(f"clusters {runs['clusters'].min()}-{runs['clusters'].max()}; Bell-McCaffrey df "
+          f"{runs['df_bell_mccaffrey'].min():.0f}-{runs['df_bell_mccaffrey'].max():.0f}; SD of the estimate / "
+          f"mean SE {runs['estimate'].std() / runs['se'].mean():.3f} (unweighted "
           f"{runs['estimate_unweighted'].std() / runs['se_unweighted'].mean():.3f}); "
           f"mean CR2 / CR1 SE {(runs['se_cr2'] / runs['se']).mean():.4f}")
     for name, values in p.items():
         k = int((np.asarray(values) < 0.05).sum())
         low, high = clopper_pearson(k, n)
         print(f"{name:>22}: {k}/{n} = {k / n:.4f} (exact 95% CI {low:.4f}-{high:.4f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first-seed", type=int, default=400_000)
+    parser.add_argument("--worlds", type=int, default=3_000)
+    parser.add_argument("--firms", type=int, default=3_000)
+    parser.add_argument("--synthetic-draws", type=int, default=0,
+                        help="synthetic null outcomes refitted on each world's design (default: 0)")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    seeds = range(args.first_seed, args.first_seed + args.worlds)
+    runs = pd.DataFrame([row for rows in _parallel(one_world, [(s, args.firms, args.synthetic_draws) for s in seeds],
+                                                   workers=args.workers, progress=True, desc="H0 worlds")
+                         for row in rows])
+    for outcome, group in runs.groupby("outcome", sort=False):
+        extra = f", {args.synthetic_draws} a world" if outcome == "synthetic" else ""
+        print(f"{outcome} outcome{extra}: seeds {seeds.start}-{seeds.stop - 1}, {args.firms} firms")
+        summarise(group)
 
 
 if __name__ == "__main__":

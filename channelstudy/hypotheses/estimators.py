@@ -577,7 +577,8 @@ class PoissonPML:
         return survey_requirements(self.formula, self.term, where=self.where, min_n=self.min_n,
                                    extra=(self.exposure,))
 
-    def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
+    def fitted(self, data: Any) -> tuple[Any, Any, pd.DataFrame, np.ndarray]:
+        """The statsmodels model and fit on the selected survey rows, the model frame and the weights."""
         import statsmodels.api as sm
 
         amount, rhs = self.formula.split("~")
@@ -588,7 +589,10 @@ class PoissonPML:
         d = _model_frame(rows, formula, self.weighted)
         w = d["weight"].to_numpy() if self.weighted else np.ones(len(d))
         model = smf.glm(formula, d, family=sm.families.Poisson(), var_weights=w / w.mean())
-        fit = model.fit()
+        return model, model.fit(), d, w
+
+    def estimate(self, data: Any, null_value: float = 0.0) -> Estimate:
+        model, fit, d, w = self.fitted(data)
         j = list(fit.params.index).index(self.term)
         est = float(fit.params[self.term])
         replicates = replicates_for(data, self)
