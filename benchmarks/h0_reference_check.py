@@ -35,6 +35,7 @@ import argparse
 
 import numpy as np
 import pandas as pd
+import statsmodels.formula.api as smf
 from scipy import stats
 
 from channelstudy.hypotheses.catalogue import CATALOGUE
@@ -45,6 +46,7 @@ from channelstudy.simulate import WorldConfig
 from channelstudy.simulate.world import build_world
 
 H0 = next(h for h in CATALOGUE if h.id == "H0").test
+OUTCOME, RHS = (side.strip() for side in H0.formula.split("~"))
 
 
 def cr2(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, j: int) -> tuple[float, float]:
@@ -82,11 +84,11 @@ def cr2(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, j: int)
 def fits(d: pd.DataFrame, y: np.ndarray) -> dict:
     """H0's term on outcome ``y`` with the design of ``d``: the catalogue's fit, CR2 and unweighted."""
     d = d.assign(_y=y)
-    formula = "_y ~ " + H0.formula.split("~")[1]
+    formula = f"_y ~ {RHS}"
     fit = wls_term(d, formula, H0.term)
-    x = np.column_stack([np.ones(len(d)), d["isv"].to_numpy(float), d["log_emp"].to_numpy(float)])
+    design = smf.ols(formula, d)
     groups = pd.factorize(d["firm_id"])[0]
-    se_cr2, df = cr2(x, y, d["weight"].to_numpy(float), groups, 1)
+    se_cr2, df = cr2(design.exog, y, d["weight"].to_numpy(float), groups, design.exog_names.index(H0.term))
     unweighted = wls_term(d, formula, H0.term, weighted=False)
     return {"estimate": fit.estimate, "se": fit.se, "p_normal": fit.p_value, "clusters": int(groups.max() + 1),
             "se_cr2": se_cr2, "df_bell_mccaffrey": df, "estimate_unweighted": unweighted.estimate,
@@ -97,7 +99,7 @@ def one_world(seed: int, n_firms: int, synthetic_draws: int = 0) -> list[dict]:
     """The actual H0 fit of a world, then its synthetic null outcomes (firm effect + row noise)."""
     data = truth_study(build_world(WorldConfig(n_firms=n_firms), seed))
     d = _model_frame(_rows(data.survey, H0.where), H0.formula, True)
-    out = [{"seed": seed, "outcome": "actual"} | fits(d, d["att_portal_easy"].to_numpy(float))]
+    out = [{"seed": seed, "outcome": "actual"} | fits(d, d[OUTCOME].to_numpy(float))]
     rng = np.random.default_rng([seed, 1])
     groups = pd.factorize(d["firm_id"])[0]
     for _ in range(synthetic_draws):
