@@ -14,10 +14,13 @@ For each seed: simulate a world, take its true respondents (:func:`truth_study`,
   for the noise of the clustered variance estimate itself;
 
 and, with the bias-reduced CR2 standard error (Bell & McCaffrey 2002) in place of CR1, to the normal
-and the Bell-McCaffrey t distribution; last, the same model unweighted (OLS, CR1, normal).
+and the Bell-McCaffrey t distribution; the same model unweighted (OLS, CR1, normal); last, as a
+deliberately wrong method, the catalogue's fit with a heteroskedasticity-robust SE that treats the
+rows as independent (HC1, not clustered: a firm answering in several waves counts several times).
 
-Prints the number of worlds with p < 0.05 under each, the exact 95 % interval of each rate, the
-SD of the estimate over the mean SE and the mean CR2 / CR1 ratio.
+Prints the number of worlds with p < 0.05 under each, the exact 95 % interval of each rate, whether
+the rate passes ``make validate``'s rule (:func:`fpr_not_above_target`), the SD of the estimate over
+the mean SE and the mean CR2 / CR1 ratio.
 
 With ``--synthetic-draws R`` each world's design (its rows, ISV indicator, size, weights and firm
 clusters) is also refitted, in all the ways above, on R synthetic outcomes that are null by
@@ -40,7 +43,7 @@ from scipy import stats
 
 from channelstudy.hypotheses.catalogue import CATALOGUE
 from channelstudy.hypotheses.estimators import _model_frame, _rows, wls_term
-from channelstudy.hypotheses.validation import clopper_pearson, truth_study
+from channelstudy.hypotheses.validation import clopper_pearson, fpr_not_above_target, truth_study
 from channelstudy.pipeline import _parallel
 from channelstudy.simulate import WorldConfig
 from channelstudy.simulate.world import build_world
@@ -82,7 +85,8 @@ def cr2(x: np.ndarray, y: np.ndarray, w: np.ndarray, groups: np.ndarray, j: int)
 
 
 def fits(d: pd.DataFrame, y: np.ndarray) -> dict:
-    """H0's term on outcome ``y`` with the design of ``d``: the catalogue's fit, CR2 and unweighted."""
+    """H0's term on outcome ``y`` with the design of ``d``: the catalogue's fit, CR2, unweighted and
+    unclustered (HC1)."""
     d = d.assign(_y=y)
     formula = f"_y ~ {RHS}"
     fit = wls_term(d, formula, H0.term)
@@ -90,9 +94,11 @@ def fits(d: pd.DataFrame, y: np.ndarray) -> dict:
     groups = pd.factorize(d["firm_id"])[0]
     se_cr2, df = cr2(design.exog, y, d["weight"].to_numpy(float), groups, design.exog_names.index(H0.term))
     unweighted = wls_term(d, formula, H0.term, weighted=False)
+    rows_independent = smf.wls(formula, d, weights=d["weight"]).fit(cov_type="HC1")
     return {"estimate": fit.estimate, "se": fit.se, "p_normal": fit.p_value, "clusters": int(groups.max() + 1),
             "se_cr2": se_cr2, "df_bell_mccaffrey": df, "estimate_unweighted": unweighted.estimate,
-            "se_unweighted": unweighted.se, "p_unweighted": unweighted.p_value}
+            "se_unweighted": unweighted.se, "p_unweighted": unweighted.p_value,
+            "p_rows_independent": float(rows_independent.pvalues[H0.term])}
 
 
 def one_world(seed: int, n_firms: int, synthetic_draws: int = 0) -> list[dict]:
@@ -117,7 +123,8 @@ def summarise(runs: pd.DataFrame) -> None:
          "t(Bell-McCaffrey)": 2 * stats.t.sf(z, runs["df_bell_mccaffrey"]),
          "CR2, normal": 2 * stats.norm.sf(z_cr2),
          "CR2, t(Bell-McCaffrey)": 2 * stats.t.sf(z_cr2, runs["df_bell_mccaffrey"]),
-         "unweighted OLS, CR1": runs["p_unweighted"]}
+         "unweighted OLS, CR1": runs["p_unweighted"],
+         "HC1, rows independent": runs["p_rows_independent"]}
     n = len(runs)
     print(f"clusters {runs['clusters'].min()}-{runs['clusters'].max()}; Bell-McCaffrey df "
           f"{runs['df_bell_mccaffrey'].min():.0f}-{runs['df_bell_mccaffrey'].max():.0f}; SD of the estimate / "
@@ -127,7 +134,8 @@ def summarise(runs: pd.DataFrame) -> None:
     for name, values in p.items():
         k = int((np.asarray(values) < 0.05).sum())
         low, high = clopper_pearson(k, n)
-        print(f"{name:>22}: {k}/{n} = {k / n:.4f} (exact 95% CI {low:.4f}-{high:.4f})")
+        verdict = "passes" if fpr_not_above_target(k, n) else "FAILS"
+        print(f"{name:>22}: {k}/{n} = {k / n:.4f} (exact 95% CI {low:.4f}-{high:.4f}); {verdict} the rule")
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ population, :mod:`channelstudy.simulate.estimands`).  Across seeds, per hypothes
 * **power** - share of worlds where the confirmatory effect is declared supported (Holm-adjusted
   p < 0.05 across H2-H9, right direction);
 * for the negative control H0, the **false-positive rate** - share of worlds with a two-sided
-  p < 0.05; passes when the point estimate is at most 0.05 (its exact interval is reported);
-  and the share of worlds where the TOST declares equivalence;
+  p < 0.05, with its exact interval; passes unless that interval lies wholly above 0.05
+  (:func:`fpr_not_above_target`: a test of size 0.05 passes 1,000 worlds 98 times in 100, one of size
+  0.07 fails three times in four); and the share of worlds where the TOST declares equivalence;
 * for H6, the check of its linear model of a bounded share: the smallest share of fitted values inside
   [0, 1] over the worlds, the mean fractional-logit AME and the share of worlds whose linear 95 % CI
   contains that AME (:mod:`channelstudy.hypotheses.bounded`);
@@ -46,11 +47,12 @@ from channelstudy.vocabulary import CREDIT_TYPES, SOUTH
 log = logging.getLogger(__name__)
 
 __all__ = ["COVERAGE_TARGET", "FPR_TARGET", "POINT_RULE_SEEDS", "clopper_pearson", "consistent_with_target",
-           "summarise", "truth_study"]
+           "fpr_not_above_target", "summarise", "truth_study"]
 
 COVERAGE_TARGET = (0.93, 0.97)
 """Pass band for the coverage point estimate of a nominal 95 % CI (>= 200 worlds)."""
 FPR_TARGET = 0.05
+"""Nominal size of H0's two-sided test, the false-positive rate its validation is judged against."""
 POINT_RULE_SEEDS = 1_000
 """Worlds from which the point rule is decisive: the Monte Carlo SE of a coverage is then about 0.007, and a
 correct 95 % interval lands in :data:`COVERAGE_TARGET` with probability above 0.99 (with 200 worlds it
@@ -71,11 +73,29 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return low, high
 
 
+def fpr_not_above_target(k: int, n: int, target: float = FPR_TARGET) -> bool:
+    """The pass rule of a false-positive rate: ``k`` rejections in ``n`` worlds are not significantly above
+    ``target`` -- the exact 95 % interval of the rate reaches down to it (a one-sided exact binomial test
+    at 2.5 %).
+
+    A point rule (``k / n <= target``) would fail a test of exactly nominal size in about half of all runs
+    (46 % at 1,000 worlds), a rule no correct method can be sure to pass.  This one passes a test of
+    size 0.05 in 98 % of runs of 1,000 worlds and fails one of size 0.06, 0.07 or 0.08 in 27 %, 75 % or
+    97 % of them (at most 64 rejections pass); with 200 worlds it is weak (a size of 0.10 fails in 79 %).
+
+    >>> fpr_not_above_target(64, 1_000), fpr_not_above_target(65, 1_000)
+    (True, False)
+    >>> fpr_not_above_target(0, 200), fpr_not_above_target(17, 200)
+    (True, False)
+    """
+    return clopper_pearson(k, n)[0] <= target
+
+
 def _rate(flags: pd.Series) -> dict[str, float]:
     k, n = int(flags.sum()), int(len(flags))
     p = k / n
     low, high = clopper_pearson(k, n)
-    return {"rate": p, "mc_se": float(np.sqrt(p * (1 - p) / n)), "low": low, "high": high}
+    return {"k": k, "n": n, "rate": p, "mc_se": float(np.sqrt(p * (1 - p) / n)), "low": low, "high": high}
 
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
@@ -116,6 +136,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             "fpr_mc_se": significant["mc_se"] if hid == "H0" else np.nan,
             "fpr_ci_low": significant["low"] if hid == "H0" else np.nan,
             "fpr_ci_high": significant["high"] if hid == "H0" else np.nan,
+            "fpr_ok": fpr_not_above_target(significant["k"], significant["n"]) if hid == "H0" else pd.NA,
             "equivalence_rate": float(g["equivalent"].astype("boolean").fillna(False).mean())
             if hid == "H0" and "equivalent" in g else np.nan,
         })
@@ -125,9 +146,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     # bootstrap CI is reported, not judged (the hypothesis H1 is the descriptive SBS comparison)
     out["coverage_ok"] = pd.array([bool(low <= c <= high) if f != "calibration" else pd.NA
                                    for c, f in zip(out["coverage"], out["family"], strict=True)], dtype="boolean")
-    out["fpr_ok"] = pd.array([fpr <= FPR_TARGET if hid == "H0" else pd.NA
-                              for hid, fpr in zip(out["id"], out["false_positive_rate"], strict=True)],
-                             dtype="boolean")
+    out["fpr_ok"] = out.pop("fpr_ok").astype("boolean")  # last, beside coverage_ok
     return out
 
 
