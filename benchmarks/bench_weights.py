@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"frame={len(frame)} firms  survey={len(survey)} responses in {report.shape[0]} waves")
     print(f"weight_waves: best of {args.repeat}: {min(timings):.3f} s")
     with pd.option_context("display.width", 200, "display.max_columns", 30, "display.max_colwidth", 200):
-        print(report.drop(columns=["collapsed_cells", "thin_cells"]).to_string(float_format="{:.4g}".format))
+        print(report.drop(columns=["collapsed_cells", "thin_cells", "uncovered_cells"]).to_string(float_format="{:.4g}".format))
         for wave, notes in report["collapsed_cells"].items():
             if notes:
                 print(f"{wave} collapsed: {notes}")

@@ -22,6 +22,7 @@ __all__ = [
     "FetchError",
     "ManifestError",
     "RakingError",
+    "UncoveredCellError",
     "UserError",
 ]
 
@@ -99,3 +100,26 @@ class FetchError(UserError):
 
 class RakingError(ChannelstudyError, ValueError):
     """Raking is impossible as asked: a population cell has no respondents, or the reverse."""
+
+
+class UncoveredCellError(RakingError):
+    """A population cell has no respondents and cannot be merged with one that has.
+
+    Attributes
+    ----------
+    margin : str
+        The margin's name (e.g. ``partner_type x size_class``).
+    columns : tuple of str
+        The margin's dimension columns.
+    cells : tuple of tuple
+        Values of ``columns`` of every cell merged into the uncovered one.
+    label : str
+        The merged cell as the message names it (e.g. ``distributor x micro+small``).
+    population : float
+        Its population count.
+    """
+
+    def __init__(self, message: str, *, margin: str, columns: tuple[str, ...], cells: tuple[tuple, ...],
+                 label: str, population: float) -> None:
+        super().__init__(message)
+        self.margin, self.columns, self.cells, self.label, self.population = margin, columns, cells, label, population

@@ -46,7 +46,8 @@ respondents (ties: the lower level).  E.g. ``msp x medium`` with 2 respondents n
 ``msp x large`` with 3 becomes ``msp x medium+large``.  Every merge is recorded in
 ``collapsed_cells``.  A cell that cannot be merged (no ordered dimension, or its whole stratum
 is already one cell) raises :class:`RakingError` naming it if it has no respondents but a
-population, or respondents but no population; if it merely has fewer than ``min_cell``
+population (:class:`~channelstudy.errors.UncoveredCellError`, which carries the cell), or respondents
+but no population; if it merely has fewer than ``min_cell``
 respondents it is kept and recorded in ``thin_cells``.
 
 See :mod:`channelstudy.analysis.weights` for the study's use (every wave raked to the same margins).
@@ -74,7 +75,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from channelstudy.errors import RakingError
+from channelstudy.errors import RakingError, UncoveredCellError
 
 _SEPARATOR = " x "
 """Joins dimension names into a margin name and cell values into a cell label."""
@@ -428,19 +429,23 @@ def _collapse_stratum(groups: list[_Group], min_cell: int, along: int, name: str
     return notes
 
 
-def _check_groups(groups: list[_Group], min_cell: int, along: int | None, name: str) -> list[str]:
-    """Raise on impossible cells; return notes on thin ones."""
-    thin = []
+def _check_groups(groups: list[_Group], min_cell: int, along: int | None, name: str, dims: list[str]) -> list[str]:
+    """Raise on impossible cells (respondents outside the population first: the frame is wrong);
+    return notes on thin ones."""
     for g in groups:
-        if g.n == 0 and g.population > 0:
-            raise RakingError(
-                f"margin {name!r}: population cell {g.label(along)} ({g.population:g} units) has no "
-                "respondents and cannot be collapsed; drop it from the frame or merge it beforehand"
-            )
         if g.population == 0 and g.n > 0:
             raise RakingError(
                 f"margin {name!r}: {g.n} respondents in cell {g.label(along)}, which has no population; "
                 "drop them from the sample or fix the frame"
+            )
+    thin = []
+    for g in groups:
+        if g.n == 0 and g.population > 0:
+            raise UncoveredCellError(
+                f"margin {name!r}: population cell {g.label(along)} ({g.population:g} units) has no "
+                "respondents and cannot be collapsed; drop it from the frame or merge it beforehand",
+                margin=name, columns=tuple(dims), cells=tuple(g.keys(along)), label=g.label(along),
+                population=g.population,
             )
         if g.n < min_cell:
             thin.append(f"{name}: {g.label(along)} has {g.n} respondents (< {min_cell})")
@@ -461,7 +466,7 @@ def _calibration(
         else [n for s in strata for n in _collapse_stratum(s, config.min_cell, along, name)]
     )
     groups = [g for s in strata for g in s]
-    thin = _check_groups(groups, config.min_cell, along, name)
+    thin = _check_groups(groups, config.min_cell, along, name, dims)
     lookup = pd.DataFrame(
         [(*key, code) for code, g in enumerate(groups) for key in g.keys(along)], columns=[*dims, "_code"]
     ).astype(dict.fromkeys(dims, object))

@@ -107,10 +107,16 @@ def frame_weights(survey: pd.DataFrame, firms: pd.DataFrame, segments: pd.DataFr
         except RakingError as exc:  # e.g. respondents in a cell the frame does not have
             status = f"not run: raking failed ({exc})"
         else:
-            status = RAN if not dropped else f"{RAN}: margins without {', '.join(dropped)} (mostly unknown in the frame)"
+            notes = [f"margins without {', '.join(dropped)} (mostly unknown in the frame)"] if dropped else []
             if dropped:
                 log.warning("survey weights calibrated without %s (known for under half the directory frame)",
                             ", ".join(dropped))
+            uncovered = report[report["population_uncovered"] > 0]
+            for wave, cells in zip(uncovered["wave"], uncovered["uncovered_cells"], strict=True):
+                log.warning("survey wave %s has no respondent in %s: its weights stand for the rest of the frame",
+                            wave, cells)
+                notes.append(f"wave {wave} without {cells}: no respondents")
+            status = f"{RAN}: {'; '.join(notes)}" if notes else RAN
             return weights, report, frame, status
     return None, None, frame, status
 
@@ -260,7 +266,8 @@ def _ipw_report(responses: pd.DataFrame, weights: pd.Series) -> pd.DataFrame:
                      "max_margin_error": np.nan, "trimmed": 0, "max_weight_ratio": float(kept.max() / kept.mean()),
                      "cap_met": True, "deff_kish": deff, "n_effective": len(kept) / deff,
                      "weight_min": float(kept.min()), "weight_median": float(kept.median()),
-                     "weight_max": float(kept.max()), "collapsed_cells": "", "thin_cells": ""})
+                     "weight_max": float(kept.max()), "collapsed_cells": "", "thin_cells": "",
+                     "uncovered_cells": "", "population_uncovered": 0.0})
     return pd.DataFrame(rows)
 
 

@@ -16,12 +16,14 @@ import pandas as pd
 from channelstudy.analysis.raking import (
     DEFAULT_DIMENSIONS,
     RakingConfig,
+    RakingResult,
     dimension_columns,
     population_margins,
     rake,
 )
 from channelstudy.analysis.replicates import replicate_se
 from channelstudy.clean.size import size_class
+from channelstudy.errors import UncoveredCellError
 
 REPORT_COLUMNS: tuple[str, ...] = (
     "n",
@@ -40,6 +42,8 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "weight_max",
     "collapsed_cells",
     "thin_cells",
+    "uncovered_cells",
+    "population_uncovered",
 )
 """Columns of the report of :func:`weight_waves` (one row per wave)."""
 
@@ -59,12 +63,21 @@ def weight_waves(
     wave_col: str = "wave",
     dimensions: Sequence[str | tuple[str, ...]] = DEFAULT_DIMENSIONS,
     config: RakingConfig | None = None,
+    drop_uncovered: bool = True,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Rake every survey wave separately to the same population margins of a frame.
 
     When ``size_class`` is a dimension but a column of that name is missing from the survey or
     the frame, it is computed there by :func:`size_class` from ``employees`` and ``revenue_eur``.
     Survey rows with a missing wave get NA weights.
+
+    A population cell with no respondent in a wave that collapsing cannot fill (e.g. no distributor
+    of any size answered) makes raking impossible.  With ``drop_uncovered`` (the default) that wave
+    is raked to the population *without* the cell's units -- left out of every margin, so the
+    margins still agree -- and the report names the cell (``uncovered_cells``) and counts its units
+    (``population_uncovered``): the wave's weights then stand for the rest of the population, and
+    the other waves keep theirs.  Without it, :class:`~channelstudy.errors.UncoveredCellError` is
+    raised.
 
     Parameters
     ----------
@@ -94,22 +107,59 @@ def weight_waves(
     [60.0, 20.0, 20.0, 60.0, 40.0]
     >>> report["deff_kish"].round(3).tolist()
     [1.32, 1.04]
+
+    No ``b`` answered in wave 2, so it stands for the 60 ``a`` only:
+
+    >>> survey = pd.DataFrame({"wave": [1, 1, 2, 2], "kind": ["a", "b", "a", "a"]})
+    >>> weights, report = weight_waves(survey, frame, dimensions=["kind"], config=RakingConfig(min_cell=1))
+    >>> weights.tolist(), report["population_uncovered"].tolist()
+    ([60.0, 40.0, 30.0, 30.0], [0.0, 40.0])
+    >>> report.loc[2, "uncovered_cells"]
+    'kind: b (40 units)'
     """
     columns = {c for d in dimensions for c in dimension_columns(d)}
     if wave_col not in survey.columns:
         raise KeyError(f"survey lacks the wave column {wave_col!r}")
-    margins = population_margins(_with_size_class(frame, columns), dimensions)
+    frame = _with_size_class(frame, columns)
+    margins = population_margins(frame, dimensions)
+    frame = frame.dropna(subset=sorted(columns))  # what the margins count (population_margins warned)
     survey = _with_size_class(survey, columns)
     weights = np.full(len(survey), np.nan)
     rows = {}
     waves = survey[wave_col].to_numpy()
     for wave in pd.unique(survey[wave_col].dropna()):
         positions = np.flatnonzero(waves == wave)
-        result = rake(survey.iloc[positions], margins, config=config)
+        result, uncovered = _rake_covered(survey.iloc[positions], frame, margins, dimensions, config, drop_uncovered)
         weights[positions] = result.weights.to_numpy()
-        rows[wave] = result.summary()
+        rows[wave] = result.summary() | {
+            "uncovered_cells": "; ".join(f"{e.margin}: {e.label} ({e.population:g} units)" for e in uncovered),
+            "population_uncovered": float(sum(e.population for e in uncovered)),
+        }
     report = pd.DataFrame.from_dict(rows, orient="index", columns=list(REPORT_COLUMNS)).rename_axis(wave_col)
     return pd.Series(weights, index=survey.index, name="weight"), report.sort_index()
+
+
+def _rake_covered(
+    sample: pd.DataFrame,
+    frame: pd.DataFrame,
+    margins: dict[str, pd.Series],
+    dimensions: Sequence[str | tuple[str, ...]],
+    config: RakingConfig | None,
+    drop_uncovered: bool,
+) -> tuple[RakingResult, list[UncoveredCellError]]:
+    """:func:`rake` of one wave; with ``drop_uncovered``, each cell it cannot cover is taken out of the
+    frame (and so of every margin) and the wave raked again.  Returns the result and the cells dropped."""
+    uncovered: list[UncoveredCellError] = []
+    while True:
+        try:
+            return rake(sample, margins, config=config), uncovered
+        except UncoveredCellError as exc:
+            if not drop_uncovered:
+                raise
+            uncovered.append(exc)
+            inside = pd.MultiIndex.from_frame(frame[list(exc.columns)].astype(object)).isin(list(exc.cells))
+            frame = frame[~inside]
+            margins = population_margins(frame, dimensions)
 
 
 # --------------------------------------------------------------------------------------------

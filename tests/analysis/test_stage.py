@@ -147,3 +147,16 @@ def test_weights_fall_back_to_unweighted_when_raking_cannot_run() -> None:
     assert weights["weight"].isna().all() and report.empty
     weights, _, _, status = weigh(survey, firms, segments, listed.iloc[:0], config)
     assert status.startswith("not run: no directory frame") and weights["weight"].isna().all()
+
+
+def test_a_frame_cell_without_respondents_costs_that_cell_not_the_weights(caplog) -> None:
+    from channelstudy.analysis import weigh
+
+    config = AnalyzeConfig(raking=replace(AnalyzeConfig().raking, min_cell=1))
+    survey, firms, segments, listed = _tiny({("micro", "Nord-Ovest"): 30, ("small", "Sud"): 20},
+                                            [("micro", "Nord-Ovest")] * 3)
+    with caplog.at_level("WARNING", logger="channelstudy.analysis.stage_weights"):
+        weights, report, _, status = weigh(survey, firms, segments, listed, config)
+    assert status == "ran: wave 2024 without macro_area: Sud (20 units): no respondents", status
+    assert weights["weight"].sum() == pytest.approx(30)
+    assert report["population_uncovered"].tolist() == [20.0] and "Sud" in caplog.text

@@ -20,7 +20,7 @@ from channelstudy.analysis.weights import (
     weighted_share,
 )
 from channelstudy.clean.size import SIZE_CLASS_DTYPE, size_class
-from channelstudy.errors import RakingError
+from channelstudy.errors import RakingError, UncoveredCellError
 from channelstudy.vocabulary import SIZE_CLASSES
 
 TRUTH = Path(__file__).resolve().parents[2] / "data" / "interim" / "truth"
@@ -514,6 +514,41 @@ def test_weight_waves_rakes_each_wave_and_reports() -> None:
         assert row["deff_kish"] == pytest.approx(len(w) * (w**2).sum() / w.sum() ** 2)
         assert row["n_effective"] == pytest.approx(len(w) / row["deff_kish"])
         assert row["weight_min"] <= row["weight_median"] <= row["weight_max"]
+
+
+def test_a_wave_without_any_respondent_of_a_type_is_raked_without_that_type() -> None:
+    frame = pd.DataFrame({"kind": ["a"] * 500 + ["b"] * 300 + ["d"] * 200,
+                          "area": (["n", "s"] * 500)[:1000],
+                          "employees": ([3] * 4 + [80]) * 200})
+    rng = np.random.default_rng(3)
+    survey = frame.sample(120, random_state=4).assign(wave=rng.choice([1, 2], 120)).reset_index(drop=True)
+    survey = survey[~((survey["wave"] == 2) & (survey["kind"] == "d"))]  # no d of any size answers wave 2
+    dims = [("kind", "size_class"), "area"]
+    weights, report = weight_waves(survey, frame, dimensions=dims)
+    assert report.loc[1, "population_uncovered"] == 0 and report.loc[1, "uncovered_cells"] == ""
+    assert report.loc[2, "population_uncovered"] == 200
+    assert report.loc[2, "uncovered_cells"] == "kind x size_class: d x micro+medium (200 units)"
+    assert report["converged"].all()
+    # wave 1 is what it would be alone; wave 2 meets every margin of the frame without the d's
+    one = survey["wave"] == 1
+    alone, _ = weight_waves(survey[one], frame, dimensions=dims)
+    assert weights[one].to_numpy() == pytest.approx(alone.to_numpy())
+    rest = frame[frame["kind"] != "d"]
+    two = survey[survey["wave"] == 2]
+    assert weights[two.index].sum() == pytest.approx(800)
+    area = weights[two.index].groupby(two["area"]).sum()
+    assert area.to_dict() == pytest.approx(rest["area"].value_counts().astype(float).to_dict())
+    with pytest.raises(UncoveredCellError, match=r"d x micro\+medium \(200 units\)") as caught:
+        weight_waves(survey, frame, dimensions=dims, drop_uncovered=False)
+    assert caught.value.columns == ("kind", "size_class") and caught.value.population == 200
+    assert sorted(caught.value.cells) == [("d", "medium"), ("d", "micro")]
+
+
+def test_respondents_outside_the_population_still_stop_weight_waves() -> None:
+    frame = pd.DataFrame({"kind": ["a"] * 60 + ["b"] * 40})
+    survey = pd.DataFrame({"wave": [1, 1], "kind": ["c", "c"]})  # respondents outside the population
+    with pytest.raises(RakingError, match="no population"):
+        weight_waves(survey, frame, dimensions=["kind"], config=RakingConfig(min_cell=1))
 
 
 def test_weighted_share_sums_to_one_and_keeps_categories() -> None:
