@@ -47,7 +47,7 @@ from channelstudy.vocabulary import CREDIT_TYPES, SOUTH
 log = logging.getLogger(__name__)
 
 __all__ = ["COVERAGE_TARGET", "FPR_TARGET", "POINT_RULE_SEEDS", "clopper_pearson", "consistent_with_target",
-           "fpr_not_above_target", "summarise", "truth_study"]
+           "false_positive_columns", "fpr_not_above_target", "summarise", "truth_study"]
 
 COVERAGE_TARGET = (0.93, 0.97)
 """Pass band for the coverage point estimate of a nominal 95 % CI (>= 200 worlds)."""
@@ -98,6 +98,22 @@ def _rate(flags: pd.Series) -> dict[str, float]:
     return {"k": k, "n": n, "rate": p, "mc_se": float(np.sqrt(p * (1 - p) / n)), "low": low, "high": high}
 
 
+def false_positive_columns(p_values: pd.Series) -> dict[str, float | bool]:
+    """Share of a true null's two-sided tests with p < 0.05 over worlds: the rate, its Monte Carlo SE and
+    exact 95 % interval, and the pass flag ``fpr_ok`` (:func:`fpr_not_above_target`).
+
+    >>> false_positive_columns(pd.Series([0.01] * 7 + [0.5] * 93))["fpr_ok"]
+    True
+    """
+    r = _rate(p_values < 0.05)
+    return {"false_positive_rate": r["rate"], "fpr_mc_se": r["mc_se"], "fpr_ci_low": r["low"],
+            "fpr_ci_high": r["high"], "fpr_ok": fpr_not_above_target(r["k"], r["n"])}
+
+
+_NO_FALSE_POSITIVES = dict.fromkeys(("false_positive_rate", "fpr_mc_se", "fpr_ci_low", "fpr_ci_high"), np.nan) | {
+    "fpr_ok": pd.NA}
+
+
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Per hypothesis: coverage (exact CI, MC SE), power, H0 false-positive rate, bias, mean z; pass flags."""
     rows = []
@@ -108,7 +124,6 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
         own = family == "calibration"
         cov = _rate(g["covered"].astype(bool) if own else (g["ci_low"] <= target) & (target <= g["ci_high"]))
         replicate = _replicate_columns(g, target)
-        significant = _rate(g["p_value"] < 0.05)
         confirmatory = family == "confirmatory"
         power = _rate(g["supported"].astype("boolean").fillna(False).astype(bool)) if confirmatory else None
         se = (g["ci_high"] - g["ci_low"]) / (2 * 1.959964) if "se" not in g else g["se"]
@@ -132,11 +147,7 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
             **_bounded_columns(g),
             "power": power["rate"] if power else np.nan,
             "power_mc_se": power["mc_se"] if power else np.nan,
-            "false_positive_rate": significant["rate"] if hid == "H0" else np.nan,
-            "fpr_mc_se": significant["mc_se"] if hid == "H0" else np.nan,
-            "fpr_ci_low": significant["low"] if hid == "H0" else np.nan,
-            "fpr_ci_high": significant["high"] if hid == "H0" else np.nan,
-            "fpr_ok": fpr_not_above_target(significant["k"], significant["n"]) if hid == "H0" else pd.NA,
+            **(false_positive_columns(g["p_value"]) if hid == "H0" else _NO_FALSE_POSITIVES),
             "equivalence_rate": float(g["equivalent"].astype("boolean").fillna(False).mean())
             if hid == "H0" and "equivalent" in g else np.nan,
         })
