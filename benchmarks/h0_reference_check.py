@@ -43,7 +43,7 @@ from scipy import stats
 
 from channelstudy.hypotheses.catalogue import CATALOGUE
 from channelstudy.hypotheses.estimators import _model_frame, _rows, wls_term
-from channelstudy.hypotheses.validation import clopper_pearson, fpr_not_above_target, truth_study
+from channelstudy.hypotheses.validation import false_positive_columns, truth_study
 from channelstudy.pipeline import _parallel
 from channelstudy.simulate import WorldConfig
 from channelstudy.simulate.world import build_world
@@ -132,10 +132,11 @@ def summarise(runs: pd.DataFrame) -> None:
           f"{runs['estimate_unweighted'].std() / runs['se_unweighted'].mean():.3f}); "
           f"mean CR2 / CR1 SE {(runs['se_cr2'] / runs['se']).mean():.4f}")
     for name, values in p.items():
-        k = int((np.asarray(values) < 0.05).sum())
-        low, high = clopper_pearson(k, n)
-        verdict = "passes" if fpr_not_above_target(k, n) else "FAILS"
-        print(f"{name:>22}: {k}/{n} = {k / n:.4f} (exact 95% CI {low:.4f}-{high:.4f}); {verdict} the rule")
+        r = false_positive_columns(pd.Series(np.asarray(values)))
+        k = round(r["false_positive_rate"] * n)
+        verdict = "passes" if r["fpr_ok"] else "FAILS"
+        print(f"{name:>22}: {k}/{n} = {k / n:.4f} (exact 95% CI {r['fpr_ci_low']:.4f}-{r['fpr_ci_high']:.4f}); "
+              f"{verdict} the rule")
 
 
 def main() -> None:
